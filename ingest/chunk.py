@@ -1,0 +1,108 @@
+"""Cut parsed sections into chunks that fit the embedding model, with overlap."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ingest.document import Document
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[*`])")
+_PARAGRAPH = re.compile(r"\n\s*\n")
+
+
+@dataclass
+class RawChunk:
+    """A chunk before embedding and tagging."""
+
+    text: str
+    title_path: list[str]
+    position: int
+    objective_hint: str | None
+
+
+def content_hash(text: str) -> str:
+    """Stable hash of a chunk's text (whitespace-normalised)."""
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()[:32]
+
+
+def chunk_id(source: str, text_hash: str, occurrence: int = 0) -> str:
+    """Chunk ids derive from source and content (plus the occurrence of identical text)."""
+    raw = f"{source}\x00{text_hash}\x00{occurrence}"
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
+
+
+def _pieces(text: str, max_tokens: int, count: Callable[[str], int]) -> list[str]:
+    """Paragraphs, then sentences, then word windows: each piece fits `max_tokens`."""
+    out: list[str] = []
+    for para in _PARAGRAPH.split(text):
+        para = para.strip()
+        if not para:
+            continue
+        if count(para) <= max_tokens:
+            out.append(para)
+            continue
+        for sentence in _SENTENCE_END.split(para):
+            if count(sentence) <= max_tokens:
+                out.append(sentence)
+                continue
+            words = sentence.split()
+            step = max(8, max_tokens * 2 // 3)  # words run ~1.3 word pieces each
+            for start in range(0, len(words), step):
+                out.append(" ".join(words[start : start + step]))
+    return out
+
+
+def split_text(
+    text: str, max_tokens: int, overlap_tokens: int, count: Callable[[str], int]
+) -> list[str]:
+    """Pack pieces of `text` into windows of at most `max_tokens`, carrying an overlap."""
+    pieces = _pieces(text, max_tokens, count)
+    sizes = [count(p) for p in pieces]
+    windows: list[str] = []
+    current: list[int] = []
+    used = 0
+    for n, size in enumerate(sizes):
+        if current and used + size > max_tokens:
+            windows.append("\n\n".join(pieces[i] for i in current))
+            # keep trailing pieces as overlap while they fit the overlap budget
+            keep: list[int] = []
+            kept = 0
+            for i in reversed(current):
+                if kept + sizes[i] > overlap_tokens or kept + sizes[i] + size > max_tokens:
+                    break
+                keep.insert(0, i)
+                kept += sizes[i]
+            current, used = keep, kept
+        current.append(n)
+        used += size
+    if current:
+        windows.append("\n\n".join(pieces[i] for i in current))
+    return windows
+
+
+def chunk_document(
+    doc: Document,
+    *,
+    max_tokens: int,
+    overlap_tokens: int,
+    count_tokens: Callable[[str], int],
+    min_chars: int = 20,
+) -> list[RawChunk]:
+    """Split by headings first (one section at a time), then by size with overlap."""
+    chunks: list[RawChunk] = []
+    for section in doc.sections:
+        path = [p for p in section.title_path if p]
+        heading_cost = count_tokens(" > ".join(path)) + 1 if path else 0
+        budget = max(32, max_tokens - heading_cost)
+        text = section.text.strip()
+        if len(text) < min_chars:
+            if section.objective_hint and path:
+                text = text or path[-1]  # keep the guide's objective headings findable
+            else:
+                continue
+        for window in split_text(text, budget, overlap_tokens, count_tokens):
+            chunks.append(RawChunk(window, path, len(chunks), section.objective_hint))
+    return chunks

@@ -1,0 +1,107 @@
+"""Tag text with the exam domain and objective it serves.
+
+The guide's own objective headings tag their sections exactly. Everything else is classified
+by combining (a) the blueprint's keywords, (b) embedding similarity to each objective's
+description and (c) the page title, scored the same two ways, as a prior.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from knowledge.blueprint import Blueprint
+
+# Weights tuned on tests/data/tagging_labels.jsonl (bench/tagging.py reports the grid search).
+EMBED_WEIGHT = 1.0
+KEYWORD_WEIGHT = 0.6
+TITLE_WEIGHT = 0.5
+TEMPERATURE = 0.05
+
+
+@dataclass(frozen=True)
+class Tag:
+    domain: int
+    objective: str
+    confidence: float
+
+
+def _keyword_pattern(keyword: str) -> re.Pattern[str]:
+    escaped = re.escape(keyword.lower()).replace(r"\ ", r"[\s\-]+")
+    return re.compile(rf"(?<![a-z0-9]){escaped}(?![a-z0-9])")
+
+
+def _softmax(x: np.ndarray, temperature: float) -> np.ndarray:
+    z = (x - x.max(axis=-1, keepdims=True)) / temperature
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+class DomainTagger:
+    """Classifies passages to (domain, objective) with a confidence in [0, 1]."""
+
+    def __init__(self, blueprint: Blueprint, embeddings: Embeddings) -> None:
+        self.blueprint = blueprint
+        self.embeddings = embeddings
+        self.objectives = blueprint.objectives
+        self.ids = [o.id for o in self.objectives]
+        self._objective_vectors: np.ndarray | None = None
+        self.patterns = [[_keyword_pattern(k) for k in o.keywords] for o in self.objectives]
+        self._title_cache: dict[str, np.ndarray] = {}
+
+    @property
+    def objective_vectors(self) -> np.ndarray:
+        """Embeddings of each objective's name and description (computed on first use)."""
+        if self._objective_vectors is None:
+            texts = [f"{o.name}. {o.description}" for o in self.objectives]
+            self._objective_vectors = np.asarray(self.embeddings.embed_documents(texts), "float32")
+        return self._objective_vectors
+
+    def keyword_scores(self, text: str) -> np.ndarray:
+        """Share of keyword hits per objective (sums to 1, or all zeros when none match)."""
+        lowered = text.lower()
+        hits = np.array(
+            [sum(1 for p in pats if p.search(lowered)) for pats in self.patterns], "float32"
+        )
+        total = hits.sum()
+        return hits / total if total else hits
+
+    def _evidence(self, text: str, vector: np.ndarray) -> np.ndarray:
+        sims = self.objective_vectors @ vector
+        return EMBED_WEIGHT * _softmax(sims, TEMPERATURE) + KEYWORD_WEIGHT * self.keyword_scores(
+            text
+        )
+
+    def title_prior(self, title: str) -> np.ndarray:
+        """The page title's own evidence, normalised (cached per title)."""
+        if not title.strip():
+            return np.zeros(len(self.ids), "float32")
+        if title not in self._title_cache:
+            vec = np.asarray(self.embeddings.embed_query(title), "float32")
+            ev = self._evidence(title, vec)
+            self._title_cache[title] = ev / ev.sum()
+        return self._title_cache[title]
+
+    def scores(self, text: str, vector: np.ndarray, title: str = "") -> np.ndarray:
+        """Probability-like score per objective, in blueprint order."""
+        ev = self._evidence(text, np.asarray(vector, "float32"))
+        ev = ev / ev.sum() + TITLE_WEIGHT * self.title_prior(title)
+        return ev / ev.sum()
+
+    def tag(
+        self, text: str, vector, title: str = "", objective_hint: str | None = None
+    ) -> Tag:
+        """Tag one passage; a valid objective hint from the guide's heading wins outright."""
+        if objective_hint and objective_hint in self.ids:
+            return Tag(int(objective_hint.split(".")[0]), objective_hint, 1.0)
+        probs = self.scores(text, vector, title)
+        best = int(probs.argmax())
+        objective = self.ids[best]
+        return Tag(int(objective.split(".")[0]), objective, float(probs[best]))
+
+    def tag_text(self, text: str, title: str = "") -> Tag:
+        """Tag a passage that has no vector yet (embeds it)."""
+        return self.tag(text, self.embeddings.embed_query(f"{title}\n{text}"), title)

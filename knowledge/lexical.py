@@ -1,0 +1,105 @@
+"""BM25 index (bm25s) persisted beside the vector store and kept in step with it."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+from knowledge.store import KnowledgeStore
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*")
+STOPWORDS = frozenset(
+    """a an and are as at be by can do does for from how i in is it its of on or that the this
+    to was what when where which who why will with you your use using used""".split()
+)
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-case word tokens without stop words; dotted/hyphenated terms also split."""
+    out: list[str] = []
+    for tok in _TOKEN.findall(text.lower()):
+        if tok in STOPWORDS:
+            continue
+        out.append(tok)
+        if "-" in tok or "." in tok or "_" in tok:
+            out.extend(p for p in re.split(r"[-_.]", tok) if p and p not in STOPWORDS)
+    return out
+
+
+class LexicalIndex:
+    """BM25 over every chunk in the store; rebuilt when the store's generation moves on."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.retriever: bm25s.BM25 | None = None
+        self.ids: list[str] = []
+        self.domains = np.zeros(0, "int16")
+        self.generation = -1
+
+    @property
+    def _meta_path(self) -> Path:
+        return self.directory / "studybot-meta.json"
+
+    def load(self) -> bool:
+        """Load the persisted index; False when there is none."""
+        if not self._meta_path.exists():
+            return False
+        meta = json.loads(self._meta_path.read_text())
+        self.ids = meta["ids"]
+        self.domains = np.asarray(meta["domains"], "int16")
+        self.generation = int(meta["generation"])
+        self.retriever = bm25s.BM25.load(str(self.directory / "bm25")) if self.ids else None
+        return True
+
+    def rebuild(self, store: KnowledgeStore, generation: int) -> None:
+        """Index every chunk of the store and persist it atomically (tmp dir + rename)."""
+        ids: list[str] = []
+        domains: list[int] = []
+        corpus: list[list[str]] = []
+        for batch in store.iter_all():
+            for item in batch:
+                ids.append(item.id)
+                domains.append(int(item.metadata.get("domain", 0)))
+                corpus.append(tokenize(f"{item.metadata.get('title_path', '')} {item.text}") or [""])
+        tmp = self.directory.with_name(self.directory.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        retriever = None
+        if ids:
+            retriever = bm25s.BM25()
+            retriever.index(corpus, show_progress=False)
+            retriever.save(str(tmp / "bm25"), show_progress=False)
+        (tmp / "studybot-meta.json").write_text(
+            json.dumps({"ids": ids, "domains": domains, "generation": generation})
+        )
+        old = self.directory.with_name(self.directory.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if self.directory.exists():
+            self.directory.rename(old)
+        tmp.rename(self.directory)
+        shutil.rmtree(old, ignore_errors=True)
+        self.retriever, self.ids, self.generation = retriever, ids, generation
+        self.domains = np.asarray(domains, "int16")
+
+    def search(self, query: str, k: int, domain: int | None = None) -> list[tuple[str, float]]:
+        """Top-k (chunk id, BM25 score), optionally only chunks of one domain."""
+        tokens = tokenize(query)
+        if self.retriever is None or not tokens or not self.ids:
+            return []
+        mask = None
+        if domain is not None:
+            mask = (self.domains == domain).astype("float32")
+            if not mask.any():
+                return []
+        k = min(k, len(self.ids))
+        docs, scores = self.retriever.retrieve(
+            [tokens], k=k, show_progress=False, weight_mask=mask, n_threads=1
+        )
+        return [
+            (self.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0
+        ]

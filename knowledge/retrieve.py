@@ -1,0 +1,116 @@
+"""Hybrid retrieval: dense (Chroma) + lexical (BM25), fused by reciprocal rank."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from knowledge.embeddings import make_embeddings, model_id_of
+from knowledge.lexical import LexicalIndex
+from knowledge.settings import Settings
+from knowledge.store import KnowledgeStore, StoredChunk
+from knowledge.types import Hit
+
+RRF_K = 60
+
+
+def fuse(rankings: list[list[str]], k: int = RRF_K) -> dict[str, float]:
+    """Reciprocal-rank fusion: sum of 1 / (k + rank) over the rankings an id appears in."""
+    fused: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, cid in enumerate(ranking, start=1):
+            fused[cid] = fused.get(cid, 0.0) + 1.0 / (k + rank)
+    return fused
+
+
+def cap_per_source(ids: list[str], source_of: dict[str, str], per_source: int) -> list[str]:
+    """Keep ranking order but at most `per_source` chunks from any one source."""
+    seen: dict[str, int] = {}
+    kept: list[str] = []
+    for cid in ids:
+        src = source_of.get(cid, cid)
+        if seen.get(src, 0) < per_source:
+            kept.append(cid)
+            seen[src] = seen.get(src, 0) + 1
+    return kept
+
+
+class Retriever:
+    """Answers `search(query)` with scored hits from the store."""
+
+    def __init__(
+        self, settings: Settings, embeddings: Embeddings, store: KnowledgeStore | None = None
+    ) -> None:
+        self.settings = settings
+        self.embeddings = embeddings
+        self.store = store or KnowledgeStore(settings, model_id_of(embeddings))
+        self.lexical = LexicalIndex(settings.lexical_dir)
+        self._lock = threading.Lock()
+        self._checked_generation: int | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Retriever:
+        return cls(settings, make_embeddings(settings))
+
+    def refresh_lexical(self, force: bool = False) -> None:
+        """Load the BM25 index, rebuilding it when the store has moved on since it was built."""
+        with self._lock:
+            generation = self.store.generation()
+            if not force and self._checked_generation == generation:
+                return
+            if self.lexical.generation != generation:
+                self.lexical.load()
+            if force or self.lexical.generation != generation:
+                self.lexical.rebuild(self.store, generation)
+            self._checked_generation = generation
+
+    def search(
+        self, query: str, k: int = 5, domain: int | None = None, per_source: int = 2
+    ) -> list[Hit]:
+        """Top-k hits, optionally within one exam domain, at most `per_source` per source."""
+        query = query.strip()
+        if not query:
+            return []
+        self.refresh_lexical()
+        pool = max(4 * k, 20)
+        vector = np.asarray(self.embeddings.embed_query(query), "float32")
+        where = {"domain": domain} if domain is not None else None
+        dense = self.store.query(vector.tolist(), pool, where)
+        lexical = self.lexical.search(query, pool, domain)
+        fused = fuse([[d.id for d in dense], [cid for cid, _ in lexical]])
+        by_id: dict[str, StoredChunk] = {d.id: d for d in dense}
+        dense_score = {d.id: 1.0 - float(d.distance) for d in dense if d.distance is not None}
+        lexical_score = dict(lexical)
+        missing = [cid for cid in fused if cid not in by_id]
+        vectors: dict[str, np.ndarray] = {}
+        if missing:
+            for cid, (item, vec) in self.store.get(missing, with_vectors=True).items():
+                by_id[cid] = item
+                vectors[cid] = np.asarray(vec, "float32")
+        ranked = sorted((cid for cid in fused if cid in by_id), key=lambda c: -fused[c])
+        source_of = {cid: by_id[cid].metadata.get("source", "") for cid in ranked}
+        top = cap_per_source(ranked, source_of, per_source)[:k]
+        hits = []
+        for cid in top:
+            item = by_id[cid]
+            m = item.metadata
+            if cid not in dense_score and cid in vectors:
+                dense_score[cid] = float(vectors[cid] @ vector)
+            hits.append(
+                Hit(
+                    id=cid,
+                    text=item.text,
+                    source=str(m.get("source", "")),
+                    title=str(m.get("title", "")),
+                    title_path=str(m.get("title_path", "")),
+                    domain=int(m.get("domain", 0)),
+                    objective=str(m.get("objective", "")),
+                    score=round(fused[cid], 6),
+                    dense_score=dense_score.get(cid),
+                    lexical_score=lexical_score.get(cid),
+                    metadata=dict(m),
+                )
+            )
+        return hits

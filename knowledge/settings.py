@@ -1,0 +1,101 @@
+"""One settings object for the whole product, read from the environment and `.env`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _alias(name: str) -> AliasChoices:
+    return AliasChoices(name, name.lower())
+
+
+class Settings(BaseSettings):
+    """Configuration. Third-party names keep their conventions; ours start with STUDYBOT_."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="STUDYBOT_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    # Where the embedded default keeps everything (Chroma, BM25 index, SQLite, fetch cache).
+    data_dir: Path = Path("./data")
+    blueprint: str = "mls-c01"
+    collection: str = "studybot"
+    chroma_url: str | None = None
+
+    # Embeddings: "local" = the bundled all-MiniLM-L6-v2; "openai" = OpenAI embeddings.
+    embedding_backend: str = "local"
+    embedding_dtype: str = "fp32"
+    openai_embedding_model: str = "text-embedding-3-small"
+    chunk_tokens: int = 200
+    chunk_overlap_tokens: int = 40
+
+    # Generation (LLM mode when an OpenAI key is set).
+    chat_model: str = "gpt-4o-mini"
+    llm_timeout: float = 30.0
+    not_covered_threshold: float = 0.40
+
+    # Ingest / fetch.
+    # Default: the documentation hosts the MLS-C01 study guide links to.
+    allowed_hosts: list[str] = Field(
+        default_factory=lambda: [
+            "docs.aws.amazon.com",
+            "aws.amazon.com",
+            "d1.awsstatic.com",
+            "sagemaker.readthedocs.io",
+        ]
+    )
+    allow_private_hosts: list[str] = Field(default_factory=list)
+    fetch_max_bytes: int = 10_000_000
+    fetch_timeout: float = 15.0
+    fetch_rate_per_host: float = 2.0
+    crawl_max_depth: int = 5
+    crawl_max_pages: int = 2000
+
+    # Slack.
+    port: int = 3000
+    lead_user_ids: list[str] = Field(default_factory=list)
+
+    openai_api_key: SecretStr | None = Field(default=None, validation_alias=_alias("OPENAI_API_KEY"))
+    openai_base_url: str | None = Field(default=None, validation_alias=_alias("OPENAI_BASE_URL"))
+    slack_bot_token: SecretStr | None = Field(
+        default=None, validation_alias=_alias("SLACK_BOT_TOKEN")
+    )
+    slack_app_token: SecretStr | None = Field(
+        default=None, validation_alias=_alias("SLACK_APP_TOKEN")
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, validation_alias=_alias("SLACK_SIGNING_SECRET")
+    )
+    slack_api_url: str | None = Field(default=None, validation_alias=_alias("SLACK_API_URL"))
+    database_url_env: str | None = Field(default=None, validation_alias=_alias("DATABASE_URL"))
+
+    @property
+    def database_url(self) -> str:
+        """DATABASE_URL, or SQLite under the data directory."""
+        return self.database_url_env or f"sqlite:///{(self.data_dir / 'studybot.db').resolve()}"
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def lexical_dir(self) -> Path:
+        return self.data_dir / "bm25"
+
+    @property
+    def fetch_cache_dir(self) -> Path:
+        return self.data_dir / "fetch-cache"
+
+    @property
+    def llm_enabled(self) -> bool:
+        return self.openai_api_key is not None and bool(self.openai_api_key.get_secret_value())
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (tests build their own `Settings(...)` instead)."""
+    return Settings()
