@@ -13,8 +13,11 @@ from rich.table import Table
 
 from knowledge.settings import Settings, get_settings
 
-app = typer.Typer(help="studybot: a study assistant for certification study groups.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="studybot: a study assistant for certification study groups.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 console = Console()
 err = Console(stderr=True)
 
@@ -72,9 +75,16 @@ def ingest(
     )
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    progress = Progress(TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), TextColumn("{task.description}"), console=err,
-                        transient=True, disable=not err.is_terminal)
+    progress = Progress(
+        TextColumn("[bold]ingest"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
     task = progress.add_task("", total=0)
 
     def on_event(event: str, detail: str) -> None:
@@ -100,6 +110,7 @@ def ingest(
         ("chunks unchanged", summary.chunks_unchanged),
         ("chunks removed", summary.chunks_removed),
         ("failures", len(summary.failures)),
+        ("left unread (page cap)", summary.capped),
         ("seconds", f"{summary.seconds:.1f}"),
         ("chunks/s", f"{summary.chunks_per_second:.1f}"),
     ]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ingest.fetch import FetchPolicy, Fetcher
+from ingest.fetch import Fetcher, FetchPolicy
 from ingest.pipeline import IngestPipeline, Progress
 from ingest.sources import Mirror, SourceResolver
 from knowledge.blueprint import load_blueprint

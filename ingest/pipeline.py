@@ -1,4 +1,4 @@
-"""The ingest job: sources -> parse -> chunk -> embed -> tag -> store, idempotent and incremental."""
+"""The ingest job: sources -> parse -> chunk -> embed -> tag -> store; idempotent, incremental."""
 
 from __future__ import annotations
 
@@ -48,6 +48,7 @@ class IngestSummary:
     failures: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
     embed_seconds: float = 0.0
+    capped: int = 0  # locations left unread because the page cap was reached
 
     @property
     def chunks_per_second(self) -> float:
@@ -135,7 +136,7 @@ class IngestPipeline:
 
         def enqueue(location: str, depth: int, prefix: str | None) -> None:
             key = self.resolver.canonical(location)
-            if key in seen or len(seen) >= options.max_pages:
+            if key in seen:
                 return
             seen.add(key)
             queue.append((location, depth, prefix))
@@ -145,27 +146,26 @@ class IngestPipeline:
             enqueue(loc, 0, None)
         try:
             while queue:
+                if summary.pages >= options.max_pages:
+                    summary.capped = len(queue)
+                    break
                 location, depth, prefix = queue.popleft()
                 links = self._ingest_one(location, summary)
-                if links is None or not options.follow_links:
-                    continue
-                for link in links:
-                    if not followable(link):
-                        continue
-                    if depth == 0:
-                        enqueue(link, 1, crawl_prefix(link) if _is_url(link) else None)
-                    elif prefix and depth < options.max_depth and link.startswith(prefix):
-                        enqueue(link, depth + 1, prefix)
+                if links and options.follow_links:
+                    for link in filter(followable, links):
+                        if depth == 0:
+                            enqueue(link, 1, crawl_prefix(link) if _is_url(link) else None)
+                        elif prefix and depth < options.max_depth and link.startswith(prefix):
+                            enqueue(link, depth + 1, prefix)
                 if len(self._buffer) >= self.batch_size:
                     self._flush(summary)
             self._flush(summary)
-            if options.prune:
+            if options.prune and not summary.capped:
                 self._prune(seen, summary)
         finally:
             self.manifest.save()
         if self._changed:
-            generation = self.store.bump_generation()
-            LexicalIndex(self.settings.lexical_dir).rebuild(self.store, generation)
+            LexicalIndex(self.settings.lexical_dir).rebuild(self.store, self.store.generation())
         summary.seconds = time.perf_counter() - started
         return summary
 
@@ -272,8 +272,8 @@ class IngestPipeline:
             tag = self.tagger.tag(q.chunk.text, vec, q.chunk.title, q.hint)
             q.chunk.domain, q.chunk.objective = tag.domain, tag.objective
             q.chunk.tag_confidence = tag.confidence
+        self._mark_changed()
         self.store.add([q.chunk for q in batch], vectors)
-        self._changed = True
         for q in batch:
             pending = self._pending.get(q.chunk.source)
             if pending is None:
@@ -286,8 +286,8 @@ class IngestPipeline:
 
     def _complete(self, source: str, entry: SourceEntry, stale: list[str]) -> None:
         if stale:
+            self._mark_changed()
             self.store.delete(stale)
-            self._changed = True
         self.manifest.sources[source] = entry
 
     def _prune(self, seen: set[str], summary: IngestSummary) -> None:
@@ -296,11 +296,18 @@ class IngestPipeline:
             if source in seen:
                 continue
             ids = list(self.store.ids_for_source(source))
+            self._mark_changed()
             self.store.delete(ids)
             summary.chunks_removed += len(ids)
             self.manifest.sources.pop(source, None)
-            self._changed = True
             self.progress("pruned", f"{source} ({count} chunks)")
+
+    def _mark_changed(self) -> None:
+        """Bump the store generation before the first write, so an interrupted run still
+        leaves the lexical index marked stale (the retriever then rebuilds it)."""
+        if not self._changed:
+            self.store.bump_generation()
+            self._changed = True
 
     def _fail(self, summary: IngestSummary, location: str, reason: str) -> None:
         summary.failures.append((location, reason))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urldefrag, urlparse
 
-from ingest.fetch import FetchError, Fetcher
+from ingest.fetch import Fetcher, FetchError
 
 SUPPORTED_SUFFIXES = {".md", ".markdown", ".html", ".htm", ".pdf", ".txt"}
 _SKIP_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".zip", ".gz", ".mp4", ".ico", ".css"}
@@ -92,7 +92,9 @@ class SourceResolver:
                 if mirror.covers(source):
                     path = mirror.local_path(source)
                     if not path.is_file():
-                        raise SourceError(f"not in the mirror ({path.name} missing in {mirror.directory})")
+                        raise SourceError(
+                            f"not in the mirror ({path.name} missing in {mirror.directory})"
+                        )
                     return Loaded(source, _read(path), "text/markdown", path)
             if self.fetcher is None:
                 raise SourceError("URL fetching is disabled")

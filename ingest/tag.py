@@ -91,9 +91,7 @@ class DomainTagger:
         ev = ev / ev.sum() + TITLE_WEIGHT * self.title_prior(title)
         return ev / ev.sum()
 
-    def tag(
-        self, text: str, vector, title: str = "", objective_hint: str | None = None
-    ) -> Tag:
+    def tag(self, text: str, vector, title: str = "", objective_hint: str | None = None) -> Tag:
         """Tag one passage; a valid objective hint from the guide's heading wins outright."""
         if objective_hint and objective_hint in self.ids:
             return Tag(int(objective_hint.split(".")[0]), objective_hint, 1.0)

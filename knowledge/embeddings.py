@@ -113,7 +113,9 @@ def make_embeddings(settings: Settings) -> Embeddings:
         return LocalEmbeddings(dtype=settings.embedding_dtype)
     if backend == "openai":
         if not settings.llm_enabled:
-            raise EmbeddingError("STUDYBOT_EMBEDDING_BACKEND=openai needs OPENAI_API_KEY to be set.")
+            raise EmbeddingError(
+                "STUDYBOT_EMBEDDING_BACKEND=openai needs OPENAI_API_KEY to be set."
+            )
         from langchain_openai import OpenAIEmbeddings
 
         emb = OpenAIEmbeddings(

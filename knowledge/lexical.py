@@ -14,8 +14,48 @@ from knowledge.store import KnowledgeStore
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*")
 STOPWORDS = frozenset(
-    """a an and are as at be by can do does for from how i in is it its of on or that the this
-    to was what when where which who why will with you your use using used""".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "can",
+        "do",
+        "does",
+        "for",
+        "from",
+        "how",
+        "i",
+        "in",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "that",
+        "the",
+        "this",
+        "to",
+        "was",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "will",
+        "with",
+        "you",
+        "your",
+        "use",
+        "using",
+        "used",
+    ]
 )
 
 
@@ -65,7 +105,9 @@ class LexicalIndex:
             for item in batch:
                 ids.append(item.id)
                 domains.append(int(item.metadata.get("domain", 0)))
-                corpus.append(tokenize(f"{item.metadata.get('title_path', '')} {item.text}") or [""])
+                corpus.append(
+                    tokenize(f"{item.metadata.get('title_path', '')} {item.text}") or [""]
+                )
         tmp = self.directory.with_name(self.directory.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)

@@ -52,14 +52,16 @@ class Settings(BaseSettings):
     fetch_max_bytes: int = 10_000_000
     fetch_timeout: float = 15.0
     fetch_rate_per_host: float = 2.0
-    crawl_max_depth: int = 5
+    crawl_max_depth: int = 10
     crawl_max_pages: int = 2000
 
     # Slack.
     port: int = 3000
     lead_user_ids: list[str] = Field(default_factory=list)
 
-    openai_api_key: SecretStr | None = Field(default=None, validation_alias=_alias("OPENAI_API_KEY"))
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=_alias("OPENAI_API_KEY")
+    )
     openai_base_url: str | None = Field(default=None, validation_alias=_alias("OPENAI_BASE_URL"))
     slack_bot_token: SecretStr | None = Field(
         default=None, validation_alias=_alias("SLACK_BOT_TOKEN")

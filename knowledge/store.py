@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -59,7 +60,9 @@ class KnowledgeStore:
         except StoreError:
             raise
         except Exception as exc:  # chromadb raises ValueError/ConnectionError/etc.
-            raise StoreError(f"The vector store at {_where(settings)} is unavailable: {exc}") from exc
+            raise StoreError(
+                f"The vector store at {_where(settings)} is unavailable: {exc}"
+            ) from exc
         self._collection = None
         self._dimension = dimension
 
@@ -72,7 +75,10 @@ class KnowledgeStore:
             if create:
                 col = self.client.get_or_create_collection(
                     name,
-                    metadata={"embedding_model": self.model_id, "blueprint": self.settings.blueprint},
+                    metadata={
+                        "embedding_model": self.model_id,
+                        "blueprint": self.settings.blueprint,
+                    },
                     configuration={"hnsw": {"space": "cosine"}},
                     embedding_function=None,
                 )
@@ -106,7 +112,7 @@ class KnowledgeStore:
         return 0 if col is None else int(self._call(col.count))
 
     def generation(self) -> int:
-        """A counter bumped by every ingest that changed the store (keeps the BM25 index in step)."""
+        """A counter bumped by each ingest that changes the store (keeps BM25 in step)."""
         col = self._get_collection(create=False)
         return 0 if col is None else int((col.metadata or {}).get("generation", 0))
 
@@ -121,10 +127,8 @@ class KnowledgeStore:
 
     def reset(self) -> None:
         """Drop the collection (used by `ingest --rebuild`)."""
-        try:
+        with contextlib.suppress(Exception):  # an absent collection is fine
             self.client.delete_collection(self.settings.collection)
-        except Exception:  # noqa: BLE001 - absent collection is fine
-            pass
         self._collection = None
 
     def _call(self, fn, *args, **kwargs):
@@ -179,7 +183,9 @@ class KnowledgeStore:
                 counts[src] = counts.get(src, 0) + 1
         return counts
 
-    def iter_all(self, batch_size: int = 5000, include_documents: bool = True) -> Iterator[list[StoredChunk]]:
+    def iter_all(
+        self, batch_size: int = 5000, include_documents: bool = True
+    ) -> Iterator[list[StoredChunk]]:
         """Every chunk, in batches (for the lexical index and `sources`)."""
         col = self._get_collection(create=False)
         if col is None:
@@ -198,9 +204,7 @@ class KnowledgeStore:
             ]
             offset += len(ids)
 
-    def query(
-        self, vector: list[float], k: int, where: dict | None = None
-    ) -> list[StoredChunk]:
+    def query(self, vector: list[float], k: int, where: dict | None = None) -> list[StoredChunk]:
         """Nearest chunks by cosine distance (smaller is closer)."""
         col = self._get_collection(create=False)
         if col is None:
@@ -216,7 +220,10 @@ class KnowledgeStore:
         return [
             StoredChunk(i, d, m, dist)
             for i, d, m, dist in zip(
-                got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0],
+                got["ids"][0],
+                got["documents"][0],
+                got["metadatas"][0],
+                got["distances"][0],
                 strict=True,
             )
         ]

@@ -1,0 +1,48 @@
+"""Shared fixtures: isolated settings, the real shared corpus (skipped when absent)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+CORPUS = SHARED / "corpus"
+SAGEMAKER_DOCS = CORPUS / "awsdocs" / "sagemaker-developer-guide" / "doc_source"
+FIREHOSE_DOCS = CORPUS / "awsdocs" / "kinesis-data-firehose-developer-guide" / "doc_source"
+DATA = Path(__file__).resolve().parent / "data"
+
+# Settings read from a developer's environment or .env must not leak into tests.
+for _name in (
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "SLACK_BOT_TOKEN",
+    "SLACK_APP_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_API_URL",
+    "DATABASE_URL",
+    "STUDYBOT_DATA_DIR",
+    "STUDYBOT_CHROMA_URL",
+):
+    os.environ.pop(_name, None)
+
+
+@pytest.fixture
+def shared_corpus() -> Path:
+    """../shared/corpus, or a skip with the reason (a user's clone has no ../shared)."""
+    if not (CORPUS / "study-guide.md").exists():
+        pytest.skip("../shared/corpus is not present in this clone (CI has it)")
+    return CORPUS
+
+
+@pytest.fixture
+def settings(tmp_path):
+    """Settings with everything under a fresh data dir and no keys (the offline default)."""
+    from knowledge.settings import Settings
+
+    return Settings(data_dir=tmp_path / "data", _env_file=None)

@@ -1,0 +1,123 @@
+"""Hybrid retrieval over a small store built from the bundled study notes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from ingest.job import build_pipeline
+from knowledge.embeddings import LocalEmbeddings
+from knowledge.lexical import tokenize
+from knowledge.retrieve import Retriever, cap_per_source, fuse
+from knowledge.settings import Settings
+
+NOTES = "knowledge/notes"
+
+
+@pytest.fixture(scope="module")
+def notes_settings(tmp_path_factory) -> Settings:
+    settings = Settings(data_dir=tmp_path_factory.mktemp("notes") / "data", _env_file=None)
+    summary = build_pipeline(settings).run([NOTES])
+    assert summary.pages == 15 and not summary.failures
+    return settings
+
+
+@pytest.fixture(scope="module")
+def retriever(notes_settings) -> Retriever:
+    return Retriever(notes_settings, LocalEmbeddings())
+
+
+def test_fusion_rewards_agreement_between_rankings():
+    fused = fuse([["a", "b", "c"], ["b", "d"]])
+    assert max(fused, key=fused.get) == "b"
+    assert set(fused) == {"a", "b", "c", "d"}
+
+
+def test_cap_per_source_keeps_order():
+    ids = ["a1", "a2", "a3", "b1", "a4"]
+    assert cap_per_source(ids, {i: i[0] for i in ids}, 2) == ["a1", "a2", "b1"]
+
+
+def test_tokenizer_keeps_service_names_and_drops_stopwords():
+    assert tokenize("What is the Seq2Seq algorithm?") == ["seq2seq", "algorithm"]
+    assert "k-means" in tokenize("k-means clustering") and "means" in tokenize("k-means")
+
+
+def test_search_finds_the_right_objective_with_scores(retriever):
+    hits = retriever.search("Which service converts text into lifelike speech?", k=5)
+    assert hits and "Polly" in hits[0].text
+    assert hits[0].objective == "4.2" and hits[0].domain == 4
+    assert all(h.score > 0 and h.dense_score is not None for h in hits)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_domain_filter_and_per_source_cap(retriever):
+    hits = retriever.search("encryption of training data with keys", k=8, domain=4)
+    assert hits and all(h.domain == 4 for h in hits)
+    sources = [h.source for h in hits]
+    assert all(sources.count(s) <= 2 for s in sources)
+
+
+def test_empty_query_returns_nothing(retriever):
+    assert retriever.search("   ") == []
+
+
+def test_lexical_index_is_rebuilt_when_the_store_moved_on(notes_settings, retriever, tmp_path):
+    extra = tmp_path / "extra.md"
+    extra.write_text("# Zymurgy notes\n\nZymurgy is the study of fermentation in brewing.\n")
+    build_pipeline(notes_settings).run([str(extra)])
+    hits = retriever.search("zymurgy fermentation", k=3)
+    assert hits and hits[0].source == str(extra.resolve())
+
+
+def test_cli_search_and_eval_json(notes_settings, tmp_path, monkeypatch):
+    from bot.cli import app
+    from knowledge.settings import get_settings
+
+    monkeypatch.setenv("STUDYBOT_DATA_DIR", str(notes_settings.data_dir))
+    get_settings.cache_clear()
+    runner = CliRunner()
+    out = runner.invoke(app, ["search", "hyperparameter tuning strategies", "--json", "-k", "3"])
+    assert out.exit_code == 0, out.output
+    hits = json.loads(out.stdout)
+    assert len(hits) == 3 and hits[0]["objective"] == "3.4"
+    questions = tmp_path / "eval.jsonl"
+    questions.write_text(
+        json.dumps(
+            {
+                "id": "1",
+                "q": "What does Bayesian search do when tuning?",
+                "domains": [3],
+                "hits": ["3.4-"],
+            }
+        )
+        + "\n"
+        + json.dumps(
+            {
+                "id": "2",
+                "q": "Which service builds chatbots?",
+                "domains": [4],
+                "hits": ["no-such-file"],
+            }
+        )
+        + "\n"
+    )
+    out = runner.invoke(app, ["eval", str(questions), "--json"])
+    assert out.exit_code == 0, out.output
+    result = json.loads(out.stdout)
+    assert set(result) == {"hit_at_1", "hit_at_5", "mrr", "domain_accuracy", "n"}
+    assert result["n"] == 2 and result["hit_at_5"] == 0.5 and result["domain_accuracy"] == 1.0
+    get_settings.cache_clear()
+
+
+def test_cli_search_on_empty_store_says_to_ingest(tmp_path, monkeypatch):
+    from bot.cli import app
+    from knowledge.settings import get_settings
+
+    monkeypatch.setenv("STUDYBOT_DATA_DIR", str(tmp_path / "empty"))
+    get_settings.cache_clear()
+    out = CliRunner().invoke(app, ["search", "anything"])
+    assert out.exit_code == 1 and "studybot ingest" in out.output
+    get_settings.cache_clear()
