@@ -206,5 +206,103 @@ def eval_(
     console.print(table)
 
 
+def _service():
+    from bot.service import StudyService
+
+    return StudyService(_settings())
+
+
+def _ensure_store(service) -> None:
+    if not service.retriever.store.exists():
+        _fail("the store is empty: run `studybot ingest` first (or `make demo`).")
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Answer one question from the study material."""
+    from bot.records import RecordsUnavailable
+    from bot.service import EmptyQuestion
+    from bot.shell import answer_json, render_answer
+    from knowledge.store import StoreError
+
+    service = _service()
+    try:
+        _ensure_store(service)
+        answer = service.ask(question, "cli", "cli")
+    except (EmptyQuestion, StoreError, RecordsUnavailable) as exc:
+        _fail(str(exc))
+    if as_json:
+        print(json.dumps(answer_json(answer), ensure_ascii=False))
+    else:
+        render_answer(console, answer)
+
+
+@app.command()
+def shell() -> None:
+    """An interactive study conversation in the terminal."""
+    from bot.shell import run_shell
+    from knowledge.store import StoreError
+
+    service = _service()
+    try:
+        _ensure_store(service)
+    except StoreError as exc:
+        _fail(str(exc))
+    run_shell(service, console)
+
+
+DEMO_SEARCHES = [
+    "How does Kinesis Data Firehose deliver streaming data to S3?",
+    "Which metric should I use for an imbalanced classification problem?",
+]
+DEMO_QUESTIONS = [
+    "Which service turns text into lifelike speech?",
+    "How does automatic model tuning choose the next hyperparameters?",
+    "What is the best recipe for sourdough bread?",
+]
+
+
+@app.command()
+def demo() -> None:
+    """Offline tour: ingest the starter notes, then search, answer and quiz."""
+    from bot.shell import render_answer
+
+    settings = _settings()
+    console.rule("[bold]1. Ingest the bundled study notes")
+    try:
+        ingest(
+            sources=None,
+            follow_links=False,
+            mirror=None,
+            prune=False,
+            strict=True,
+            rebuild=False,
+            max_pages=None,
+            max_depth=None,
+        )
+    except typer.Exit as done:
+        if done.exit_code:
+            raise
+    retriever = _retriever()
+    console.rule("[bold]2. Search")
+    for text in DEMO_SEARCHES:
+        console.print(f"[bold]search:[/bold] {text}")
+        for n, hit in enumerate(retriever.search(text, k=3), start=1):
+            console.print(
+                f"  {n}. {hit.title_path}  [dim]D{hit.domain} · {hit.objective}"
+                f" · {hit.score:.4f}[/dim]"
+            )
+    console.rule("[bold]3. Answers (offline, extractive)")
+    from bot.service import StudyService
+
+    service = StudyService(settings, retriever=retriever)
+    for text in DEMO_QUESTIONS:
+        console.print(f"[bold]ask:[/bold] {text}")
+        render_answer(console, service.ask(text, "demo", "demo"))
+
+
 def main() -> None:  # pragma: no cover - console entry
     app(sys.argv[1:])

@@ -2,23 +2,98 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from functools import cached_property
 
+from bot.records import Records
+from knowledge.answer import AnswerGenerator
+from knowledge.blueprint import Blueprint, load_blueprint
+from knowledge.retrieve import Retriever
+from knowledge.settings import Settings
 from knowledge.types import Answer
 
+log = logging.getLogger(__name__)
 
-@dataclass(frozen=True)
-class Conversation:
-    """Where a question was asked: who, in which channel, in which thread (None = new)."""
+MAX_QUESTION_CHARS = 2000
+TOP_K = 5
+LONG_QUESTION_NOTE = "Your question was long, so I answered its first {n:,} characters."
 
-    who: str
-    where: str
-    thread: str | None = None
+
+class EmptyQuestion(ValueError):
+    """The question had no text."""
 
 
 class StudyService:
-    """Facade over knowledge (retrieval, answers, quiz) and study records."""
+    """Facade over knowledge (retrieval, answers) and the study records."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        retriever: Retriever | None = None,
+        generator: AnswerGenerator | None = None,
+        records: Records | None = None,
+        blueprint: Blueprint | None = None,
+    ) -> None:
+        self.settings = settings
+        self.blueprint = blueprint or load_blueprint(settings.blueprint)
+        self._retriever = retriever
+        self._generator = generator
+        self._records = records
+
+    @cached_property
+    def retriever(self) -> Retriever:
+        return self._retriever or Retriever.from_settings(self.settings)
+
+    @cached_property
+    def generator(self) -> AnswerGenerator:
+        return self._generator or AnswerGenerator.from_settings(self.settings, self.blueprint)
+
+    @cached_property
+    def records(self) -> Records:
+        if self._records is not None:
+            return self._records
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        records = Records.from_url(self.settings.database_url)
+        records.upgrade()
+        return records
 
     def ask(self, question: str, who: str, where: str, thread: str | None = None) -> Answer:
-        """Answer a question grounded in the material; follow-ups in `thread` keep context."""
-        raise NotImplementedError  # filled in by the ask issue
+        """Answer a question grounded in the material; follow-ups in `thread` keep context.
+
+        Raises EmptyQuestion for blank input, StoreError when the store is unavailable and
+        RecordsUnavailable when a follow-up's thread cannot be read.
+        """
+        question = " ".join(question.split())
+        if not question:
+            raise EmptyQuestion("Ask a question about the study material.")
+        note = None
+        if len(question) > MAX_QUESTION_CHARS:
+            question = question[:MAX_QUESTION_CHARS]
+            note = LONG_QUESTION_NOTE.format(n=MAX_QUESTION_CHARS)
+        history = self.records.thread_history(where, thread) if thread else []
+        query = self.generator.condense(question, history) if history else question
+        hits = self.retriever.search(query, k=TOP_K)
+        answer = self.generator.answer(question, hits, history)
+        if note:
+            answer.note = f"{note} {answer.note}" if answer.note else note
+        return answer
+
+    def record_ask(
+        self,
+        question: str,
+        answer: Answer,
+        who: str,
+        where: str,
+        thread: str | None = None,
+        latency_ms: int | None = None,
+    ) -> int:
+        """Store an answered question (for follow-ups, feedback and stats); returns its id."""
+        return self.records.record_ask(
+            question,
+            answer,
+            user_id=who,
+            channel_id=where,
+            thread_ts=thread,
+            latency_ms=latency_ms,
+        )

@@ -113,8 +113,11 @@ class KnowledgeStore:
 
     def generation(self) -> int:
         """A counter bumped by each ingest that changes the store (keeps BM25 in step)."""
-        col = self._get_collection(create=False)
-        return 0 if col is None else int((col.metadata or {}).get("generation", 0))
+        if self._get_collection(create=False) is None:
+            return 0
+        # Re-read: another process (an ingest job) may have moved the store on.
+        fresh = self._call(self.client.get_collection, self.settings.collection)
+        return int((fresh.metadata or {}).get("generation", 0))
 
     def bump_generation(self) -> int:
         """Record that the store changed; returns the new generation."""

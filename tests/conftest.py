@@ -46,3 +46,15 @@ def settings(tmp_path):
     from knowledge.settings import Settings
 
     return Settings(data_dir=tmp_path / "data", _env_file=None)
+
+
+@pytest.fixture(scope="session")
+def notes_settings(tmp_path_factory):
+    """A store built once per test session from the bundled study notes."""
+    from ingest.job import build_pipeline
+    from knowledge.settings import Settings
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("notes") / "data", _env_file=None)
+    summary = build_pipeline(settings).run([str(REPO / "knowledge" / "notes")])
+    assert summary.pages == 15 and not summary.failures
+    return settings

@@ -28,7 +28,9 @@ so that an interrupted training job can continue instead of starting again from 
 
 
 def _pdf() -> bytes:
-    text = b"BT /F1 12 Tf 72 720 Td (Batch transform runs inference on whole datasets offline.) Tj ET"
+    text = (
+        b"BT /F1 12 Tf 72 720 Td (Batch transform runs inference on whole datasets offline.) Tj ET"
+    )
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
@@ -46,7 +48,9 @@ def _pdf() -> bytes:
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1, xref)
+        len(objects) + 1,
+        xref,
+    )
     return out
 
 
@@ -83,19 +87,29 @@ def server():
 
 def test_urls_are_fetched_parsed_and_crawled_and_failures_are_lines(settings, server):
     local = settings.model_copy(
-        update={"allowed_hosts": ["127.0.0.1"], "allow_private_hosts": ["127.0.0.1"],
-                "fetch_rate_per_host": 0}
+        update={
+            "allowed_hosts": ["127.0.0.1"],
+            "allow_private_hosts": ["127.0.0.1"],
+            "fetch_rate_per_host": 0,
+        }
     )
     pipeline = build_pipeline(local)
     pipeline.resolver.fetcher.policy.retries = 0
     summary = pipeline.run(
-        [f"{server}/docs/spot.html", f"{server}/docs/guide.pdf", f"{server}/docs/image.png",
-         f"{server}/docs/empty.html"],
+        [
+            f"{server}/docs/spot.html",
+            f"{server}/docs/guide.pdf",
+            f"{server}/docs/image.png",
+            f"{server}/docs/empty.html",
+        ],
         IngestOptions(follow_links=True),
     )
     sources = set(build_pipeline(local).store.sources())
-    assert {f"{server}/docs/spot.html", f"{server}/docs/checkpoints.html",
-            f"{server}/docs/guide.pdf"} <= sources
+    assert {
+        f"{server}/docs/spot.html",
+        f"{server}/docs/checkpoints.html",
+        f"{server}/docs/guide.pdf",
+    } <= sources
     reasons = dict(summary.failures)
     assert reasons[f"{server}/docs/missing.html"] == "HTTP 404"
     assert "image/png" in reasons[f"{server}/docs/image.png"]

@@ -13,16 +13,6 @@ from knowledge.lexical import tokenize
 from knowledge.retrieve import Retriever, cap_per_source, fuse
 from knowledge.settings import Settings
 
-NOTES = "knowledge/notes"
-
-
-@pytest.fixture(scope="module")
-def notes_settings(tmp_path_factory) -> Settings:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("notes") / "data", _env_file=None)
-    summary = build_pipeline(settings).run([NOTES])
-    assert summary.pages == 15 and not summary.failures
-    return settings
-
 
 @pytest.fixture(scope="module")
 def retriever(notes_settings) -> Retriever:
@@ -64,12 +54,17 @@ def test_empty_query_returns_nothing(retriever):
     assert retriever.search("   ") == []
 
 
-def test_lexical_index_is_rebuilt_when_the_store_moved_on(notes_settings, retriever, tmp_path):
+def test_lexical_index_is_rebuilt_when_the_store_moved_on(tmp_path):
+    settings = Settings(data_dir=tmp_path / "data", _env_file=None)
+    build_pipeline(settings).run(["tests/data/docs"])
+    retriever = Retriever(settings, LocalEmbeddings())
+    assert all("Zymurgy" not in h.text for h in retriever.search("zymurgy fermentation", k=3))
     extra = tmp_path / "extra.md"
     extra.write_text("# Zymurgy notes\n\nZymurgy is the study of fermentation in brewing.\n")
-    build_pipeline(notes_settings).run([str(extra)])
+    build_pipeline(settings).run([str(extra)])
     hits = retriever.search("zymurgy fermentation", k=3)
     assert hits and hits[0].source == str(extra.resolve())
+    assert hits[0].lexical_score is not None
 
 
 def test_cli_search_and_eval_json(notes_settings, tmp_path, monkeypatch):

@@ -1,0 +1,367 @@
+"""Study records: SQLAlchemy 2 models, Alembic migrations and the small API front ends use.
+
+SQLite by default (WAL, busy timeout), PostgreSQL by URL. Imports no Slack. Every table lives in
+this module so later features (quiz items, attempts, schedules, stats) add models here and a new
+migration under `bot/migrations/versions/`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event, exc
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.pool import StaticPool
+
+from knowledge.types import Answer
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+QUESTION_MAX_CHARS = 4000  # stored questions are cut here (the Slack layer cuts earlier)
+ANSWER_MAX_CHARS = 4000  # stored answers: enough context for follow-ups
+HISTORY_TURNS = 6  # previous question/answer pairs `thread_history` returns
+SQLITE_BUSY_TIMEOUT_S = 30
+PG_CONNECT_TIMEOUT_S = 5
+_PG_MIGRATION_LOCK = 73_112_024  # pg_advisory_xact_lock key: one migrating replica at a time
+
+Clock = Callable[[], datetime]
+
+
+class RecordsUnavailable(RuntimeError):
+    """The records database cannot be reached; the message is one sentence a user can act on."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+# --------------------------------------------------------------------------- models (0001_asks)
+
+
+class Ask(Base):
+    """One question answered by the bot, wherever it was asked."""
+
+    __tablename__ = "asks"
+    __table_args__ = (
+        sa.Index(None, "channel_id", "thread_ts"),
+        sa.Index(None, "user_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime]
+    user_id: Mapped[str] = mapped_column(sa.String(64))
+    channel_id: Mapped[str] = mapped_column(sa.String(64))
+    thread_ts: Mapped[str | None] = mapped_column(sa.String(32))  # thread root the answer is in
+    question: Mapped[str] = mapped_column(sa.Text)  # cut to QUESTION_MAX_CHARS
+    answer: Mapped[str | None] = mapped_column(sa.Text)  # cut to ANSWER_MAX_CHARS
+    mode: Mapped[str] = mapped_column(sa.String(16))  # llm | extractive | not_covered
+    confidence: Mapped[float] = mapped_column(sa.Float)
+    domain: Mapped[int | None]
+    objective: Mapped[str | None] = mapped_column(sa.String(200))
+    answer_ts: Mapped[str | None] = mapped_column(sa.String(32))  # the bot's message
+    latency_ms: Mapped[int | None]
+
+
+class Feedback(Base):
+    """A 👍/👎 on an answer: one row per (ask, user); a later click updates it."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (
+        sa.UniqueConstraint("ask_id", "user_id"),
+        sa.CheckConstraint("value IN (-1, 1)", name="value"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ask_id: Mapped[int] = mapped_column(sa.ForeignKey("asks.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(sa.String(64))
+    value: Mapped[int] = mapped_column(sa.SmallInteger)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class SlackEvent(Base):
+    """Claimed Slack deliveries: a retry or a second event for the same message finds its row."""
+
+    __tablename__ = "slack_events"
+    __table_args__ = (sa.UniqueConstraint("channel_id", "message_ts"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    channel_id: Mapped[str | None] = mapped_column(sa.String(64))
+    message_ts: Mapped[str | None] = mapped_column(sa.String(32))
+    created_at: Mapped[datetime]
+
+
+class BotThread(Base):
+    """Threads the bot answered in: replies there are follow-ups without a new mention."""
+
+    __tablename__ = "bot_threads"
+
+    channel_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    thread_ts: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    created_at: Mapped[datetime]
+
+
+# --------------------------------------------------------------------------- engine and API
+
+
+def normalize_url(url: str | URL) -> URL:
+    """`postgres://` and `postgresql://` use psycopg 3 (the installed driver)."""
+    u = make_url(url) if isinstance(url, str) else url
+    if u.drivername in ("postgres", "postgresql"):
+        u = u.set(drivername="postgresql+psycopg")
+    if u.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ValueError(
+            f"DATABASE_URL must be a sqlite:/// or postgresql:// URL, not {u.drivername}://."
+        )
+    return u
+
+
+def make_engine(url: str | URL) -> Engine:
+    """An engine with the house settings: SQLite WAL + busy timeout + FKs, PG connect timeout."""
+    u = normalize_url(url)
+    if u.get_backend_name() == "sqlite":
+        memory = u.database in (None, "", ":memory:")
+        kwargs: dict[str, Any] = {
+            "connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False}
+        }
+        if memory:
+            kwargs["poolclass"] = StaticPool
+        else:
+            try:
+                Path(u.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            except OSError:
+                pass  # reported as RecordsUnavailable on first use
+        engine = sa.create_engine(u, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            try:
+                if not memory:
+                    cur.execute("PRAGMA journal_mode=WAL")
+                    cur.execute("PRAGMA synchronous=NORMAL")
+                cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+                cur.execute("PRAGMA foreign_keys=ON")
+            finally:
+                cur.close()
+
+        return engine
+    return sa.create_engine(
+        u, pool_pre_ping=True, connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S}
+    )
+
+
+def alembic_config(url: str | URL | None = None):
+    """Programmatic Alembic config pointing at the package's migrations (no alembic.ini needed)."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("path_separator", "os")
+    if url is not None:
+        u = normalize_url(url)
+        cfg.set_main_option(
+            "sqlalchemy.url", u.render_as_string(hide_password=False).replace("%", "%%")
+        )
+    return cfg
+
+
+class Records:
+    """The study records. Methods are small, thread-safe and raise RecordsUnavailable on outages."""
+
+    def __init__(self, engine: Engine, *, clock: Clock = utcnow) -> None:
+        self.engine = engine
+        self._clock = clock
+        dialect = engine.dialect.name
+        self._insert = pg_insert if dialect == "postgresql" else sqlite_insert
+
+    @classmethod
+    def from_url(cls, url: str | URL, *, clock: Clock = utcnow) -> Records:
+        return cls(make_engine(url), clock=clock)
+
+    @property
+    def safe_url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        try:
+            yield
+        except (exc.OperationalError, exc.InterfaceError) as e:
+            reason = str(getattr(e, "orig", None) or e).strip().splitlines()[0].rstrip(".")
+            raise RecordsUnavailable(
+                f"The study records database ({self.safe_url}) is unavailable: {reason}."
+            ) from e
+
+    @contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        with self._guard(), self.engine.begin() as conn:
+            yield conn
+
+    # -- schema
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Apply the Alembic migrations up to `revision` (idempotent; safe with replicas on PG)."""
+        from alembic import command
+
+        cfg = alembic_config()
+        with self._begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+
+    def ping(self) -> None:
+        with self._begin() as conn:
+            conn.execute(sa.text("SELECT 1"))
+
+    # -- asks
+
+    def record_ask(
+        self,
+        question: str,
+        answer: Answer,
+        *,
+        user_id: str,
+        channel_id: str,
+        thread_ts: str | None = None,
+        answer_ts: str | None = None,
+        latency_ms: int | None = None,
+    ) -> int:
+        """Store one answered question; returns the ask id (the feedback buttons carry it)."""
+        top = answer.domains[0] if answer.domains else None
+        values = {
+            "created_at": self._clock(),
+            "user_id": user_id,
+            "channel_id": channel_id,
+            "thread_ts": thread_ts,
+            "question": question[:QUESTION_MAX_CHARS],
+            "answer": answer.text[:ANSWER_MAX_CHARS],
+            "mode": answer.mode[:16],
+            "confidence": float(answer.confidence),
+            "domain": top.id if top else None,
+            "objective": top.objective[:200] if top else None,
+            "answer_ts": answer_ts,
+            "latency_ms": latency_ms,
+        }
+        with self._begin() as conn:
+            return int(conn.execute(sa.insert(Ask).values(**values).returning(Ask.id)).scalar_one())
+
+    def attach_answer(self, ask_id: int, *, answer_ts: str, thread_ts: str | None = None) -> None:
+        """Link an ask to the message that answered it (and its thread, when it started one)."""
+        values: dict[str, Any] = {"answer_ts": answer_ts}
+        if thread_ts is not None:
+            values["thread_ts"] = thread_ts
+        with self._begin() as conn:
+            conn.execute(sa.update(Ask).where(Ask.id == ask_id).values(**values))
+
+    def thread_history(
+        self, channel_id: str, thread_ts: str, limit: int = HISTORY_TURNS
+    ) -> list[tuple[str, str]]:
+        """The last `limit` (question, answer) pairs in a thread, oldest first."""
+        stmt = (
+            sa.select(Ask.question, Ask.answer)
+            .where(Ask.channel_id == channel_id, Ask.thread_ts == thread_ts)
+            .order_by(Ask.id.desc())
+            .limit(limit)
+        )
+        with self._begin() as conn:
+            rows = conn.execute(stmt).all()
+        return [(q, a or "") for q, a in reversed(rows)]
+
+    # -- feedback
+
+    def record_feedback(self, ask_id: int, user_id: str, value: int) -> None:
+        """+1 or -1 from a user on an ask; a later click replaces the earlier one."""
+        if value not in (1, -1):
+            raise ValueError(f"Feedback must be +1 or -1, not {value!r}.")
+        now = self._clock()
+        stmt = self._insert(Feedback).values(
+            ask_id=ask_id, user_id=user_id, value=value, created_at=now, updated_at=now
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["ask_id", "user_id"],
+            set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
+        )
+        try:
+            with self._begin() as conn:
+                conn.execute(stmt)
+        except exc.IntegrityError as e:
+            raise ValueError(f"There is no ask with id {ask_id}.") from e
+
+    # -- Slack delivery bookkeeping
+
+    def claim_event(self, event_id: str | None, channel_id: str | None, ts: str | None) -> bool:
+        """True exactly once per event id and per (channel, message ts), across processes."""
+        stmt = (
+            self._insert(SlackEvent)
+            .values(event_id=event_id, channel_id=channel_id, message_ts=ts, created_at=self._clock())
+            .on_conflict_do_nothing()
+            .returning(SlackEvent.id)  # a row comes back only when this call inserted it
+        )
+        with self._begin() as conn:
+            return conn.execute(stmt).first() is not None
+
+    def remember_thread(self, channel_id: str, thread_ts: str) -> None:
+        stmt = (
+            self._insert(BotThread)
+            .values(channel_id=channel_id, thread_ts=thread_ts, created_at=self._clock())
+            .on_conflict_do_nothing()
+        )
+        with self._begin() as conn:
+            conn.execute(stmt)
+
+    def is_bot_thread(self, channel_id: str, thread_ts: str) -> bool:
+        stmt = sa.select(sa.literal(1)).where(
+            BotThread.channel_id == channel_id, BotThread.thread_ts == thread_ts
+        )
+        with self._begin() as conn:
+            return conn.execute(stmt).first() is not None
