@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -172,10 +172,8 @@ def make_engine(url: str | URL) -> Engine:
         if memory:
             kwargs["poolclass"] = StaticPool
         else:
-            try:
+            with suppress(OSError):  # reported as RecordsUnavailable on first use
                 Path(u.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            except OSError:
-                pass  # reported as RecordsUnavailable on first use
         engine = sa.create_engine(u, **kwargs)
 
         @event.listens_for(engine, "connect")
@@ -343,7 +341,9 @@ class Records:
         """True exactly once per event id and per (channel, message ts), across processes."""
         stmt = (
             self._insert(SlackEvent)
-            .values(event_id=event_id, channel_id=channel_id, message_ts=ts, created_at=self._clock())
+            .values(
+                event_id=event_id, channel_id=channel_id, message_ts=ts, created_at=self._clock()
+            )
             .on_conflict_do_nothing()
             .returning(SlackEvent.id)  # a row comes back only when this call inserted it
         )

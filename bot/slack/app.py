@@ -1,0 +1,181 @@
+"""The Bolt app factory: settings checked, Web API client built, listeners registered.
+
+Socket Mode when SLACK_APP_TOKEN is set, else HTTP (see `bot.slack.runner`). Listeners always
+ack at once and do the work in Bolt lazy listeners, so Slack gets its 200 within milliseconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor
+from typing import TYPE_CHECKING
+
+from slack_bolt import App
+from slack_bolt.error import BoltError
+from slack_bolt.middleware.request_verification import RequestVerification
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
+from slack_sdk.signature import Clock, SignatureVerifier
+
+from bot.slack.listeners import SlackDeps, register_all
+
+if TYPE_CHECKING:
+    from bot.records import Records
+    from bot.slack.listeners import AskService
+    from knowledge.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://slack.com/api/"
+API_TIMEOUT_S = 30
+RATE_LIMIT_RETRIES = 2
+CONNECTION_RETRIES = 2
+
+_BOT_TOKEN = re.compile(r"^xoxb-[A-Za-z0-9-]+$")
+_APP_TOKEN = re.compile(r"^xapp-[A-Za-z0-9-]+$")
+
+
+class ConfigError(ValueError):
+    """The Slack configuration is missing or malformed; the message says what to fix."""
+
+
+def _secret(value) -> str:
+    return value.get_secret_value().strip() if value is not None else ""
+
+
+def check_settings(settings: Settings) -> tuple[str, str | None, str | None]:
+    """(bot token, app token or None, signing secret or None), or ConfigError."""
+    bot = _secret(settings.slack_bot_token)
+    app_token = _secret(settings.slack_app_token) or None
+    signing = _secret(settings.slack_signing_secret) or None
+    if not bot:
+        raise ConfigError(
+            "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-...) from your "
+            "Slack app's OAuth & Permissions page."
+        )
+    if not _BOT_TOKEN.match(bot):
+        raise ConfigError(
+            f"SLACK_BOT_TOKEN must be a bot token starting with xoxb- (this one starts with "
+            f"{bot[:5]!r})."
+        )
+    if app_token is not None and not _APP_TOKEN.match(app_token):
+        raise ConfigError(
+            "SLACK_APP_TOKEN must be an app-level token starting with xapp- (Basic Information > "
+            "App-Level Tokens, scope connections:write), or unset for HTTP mode."
+        )
+    if app_token is None and not signing:
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET is required in HTTP mode (no SLACK_APP_TOKEN is set): copy it "
+            "from your Slack app's Basic Information page."
+        )
+    if signing is not None and re.search(r"\s", signing):
+        raise ConfigError("SLACK_SIGNING_SECRET must not contain spaces or line breaks.")
+    return bot, app_token, signing
+
+
+def api_url(settings: Settings) -> str:
+    url = (settings.slack_api_url or DEFAULT_API_URL).strip()
+    return url if url.endswith("/") else url + "/"
+
+
+def build_client(settings: Settings, token: str) -> WebClient:
+    """A Web API client that waits out 429s (Retry-After) and retries dropped connections."""
+    return WebClient(
+        token=token,
+        base_url=api_url(settings),
+        timeout=API_TIMEOUT_S,
+        retry_handlers=[
+            RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+            ConnectionErrorRetryHandler(max_retry_count=CONNECTION_RETRIES),
+        ],
+    )
+
+
+class _SafeVerifier(SignatureVerifier):
+    def is_valid(self, body, timestamp, signature) -> bool:
+        try:
+            return super().is_valid(body, timestamp, signature)
+        except (TypeError, ValueError):  # a timestamp that is not a number
+            return False
+
+
+class _FuncClock(Clock):
+    def __init__(self, now: Callable[[], float]) -> None:
+        self._now = now
+
+    def now(self) -> float:
+        return self._now()
+
+
+class _TokenUnusedFilter(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment even when given a client built from it,
+    then warns that the token "will be unused": true but alarming, so it is dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+class SignedRequestVerification(RequestVerification):
+    """Bolt's signature check (5-minute window) with an injectable clock."""
+
+    def __init__(self, signing_secret: str, clock: Callable[[], float] = time.time) -> None:
+        super().__init__(signing_secret)
+        self._clocked = _SafeVerifier(signing_secret, clock=_FuncClock(clock))
+
+    @property
+    def verifier(self) -> SignatureVerifier:
+        return self._clocked
+
+
+def create_app(
+    settings: Settings,
+    service: AskService,
+    records: Records,
+    *,
+    client: WebClient | None = None,
+    executor: Executor | None = None,
+    clock: Callable[[], float] = time.time,
+) -> App:
+    """The studybot Bolt app; raises ConfigError when Slack settings are missing or rejected.
+
+    `client` replaces the Web API client (default: `build_client`); `executor` runs the lazy
+    listeners (tests pass one they can drain); `clock` is the request-signature clock.
+    """
+    bot_token, app_token, signing_secret = check_settings(settings)
+    socket_mode = app_token is not None
+    client = client or build_client(settings, bot_token)
+    verification = None if socket_mode else SignedRequestVerification(signing_secret, clock)
+    quiet = _TokenUnusedFilter()
+    bolt_log = logging.getLogger("slack_bolt.App")
+    bolt_log.addFilter(quiet)
+    try:
+        app = App(
+            name="studybot",
+            client=client,
+            signing_secret=signing_secret or "",
+            request_verification_enabled=False,  # replaced by `verification` (same check + clock)
+            before_authorize=verification,
+            # HTTP: ack, respond, then run the lazy listeners. Socket Mode: the ack is sent as
+            # soon as it is called.
+            process_before_response=not socket_mode,
+            listener_executor=executor,
+        )
+    except BoltError as e:
+        cause = e.__context__
+        code = cause.response.get("error") if isinstance(cause, SlackApiError) else str(e)
+        raise ConfigError(
+            f"Slack rejected SLACK_BOT_TOKEN (auth.test: {code}); check the Bot User OAuth Token."
+        ) from e
+    except OSError as e:
+        raise ConfigError(f"Cannot reach the Slack Web API at {client.base_url} ({e}).") from e
+    finally:
+        bolt_log.removeFilter(quiet)
+    register_all(app, SlackDeps(service=service, records=records))
+    return app

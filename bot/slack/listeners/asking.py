@@ -1,0 +1,298 @@
+"""The Ask flow, shared by mentions, DMs, thread follow-ups and `/study ask`.
+
+Slack in, service call, record, Block Kit out. Every failure ends in a log line with the request
+id (the event id or the slash command's trigger id) and, where Slack still listens, one friendly
+line for the user; nothing here raises into Bolt.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.records import RecordsUnavailable
+from bot.slack.blocks import answer_blocks, answer_fallback, error_blocks
+from knowledge.types import Answer
+
+if TYPE_CHECKING:
+    from slack_bolt.context.respond import Respond
+    from slack_sdk import WebClient
+
+    from bot.slack.listeners import SlackDeps
+
+log = logging.getLogger(__name__)
+
+SERVICE_DOWN = "Sorry, I couldn't look that up right now. Please try again in a few minutes."
+RECORDS_DOWN = (
+    "Sorry, my study records are unavailable right now, so I can't answer. "
+    "Please try again in a few minutes."
+)
+POST_FAILED = "Sorry, something went wrong while posting my answer. Please try again."
+EMPTY_QUESTION = (
+    "Ask me a question about the study material, e.g. {me} `What does SageMaker automatic "
+    "model tuning do?` Type `/study help` for more."
+)
+# After these errors a friendly line cannot be posted either: log only.
+SILENT_ERRORS = frozenset(
+    {
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "token_expired",
+        "not_in_channel",
+        "channel_not_found",
+        "is_archived",
+        "ratelimited",
+    }
+)
+NOT_THERE = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question from Slack and where its answer goes."""
+
+    text: str
+    user_id: str
+    channel_id: str
+    request_id: str  # event id or trigger id: every log line carries it
+    reply_thread_ts: str | None = None  # post in this thread (None: a new top-level message)
+    context_thread_ts: str | None = None  # the thread the service reads for context (None: new)
+    source_ts: str | None = None  # the user's message: gets the progress reaction
+    heading: str | None = None  # mrkdwn shown above the answer (e.g. who asked, for /study ask)
+    bot_user_id: str | None = None  # for the help line's mention
+
+
+def mention_pattern(bot_user_id: str | None) -> re.Pattern[str] | None:
+    if not bot_user_id:
+        return None
+    return re.compile(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>")
+
+
+def mentions(text: str, bot_user_id: str | None) -> bool:
+    pattern = mention_pattern(bot_user_id)
+    return bool(pattern and pattern.search(text or ""))
+
+
+def strip_mentions(text: str, bot_user_id: str | None, *, leading: bool = False) -> str:
+    """The question as the user typed it: without the bot's mention (and, for app_mention, a
+    leading mention), with Slack's `&amp;`/`&lt;`/`&gt;` turned back into characters."""
+    text = text or ""
+    pattern = mention_pattern(bot_user_id)
+    if pattern:
+        text = pattern.sub(" ", text)
+    if leading:
+        text = re.sub(r"^\s*<@[A-Z0-9]+(?:\|[^>]*)?>", " ", text)
+    return unescape(text).strip()
+
+
+def unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def claim(
+    client: WebClient,
+    deps: SlackDeps,
+    *,
+    event_id: str | None,
+    channel_id: str,
+    ts: str | None,
+    reply_thread_ts: str | None,
+) -> bool:
+    """True for the first delivery of this event / message; False for retries and duplicates."""
+    try:
+        if deps.records.claim_event(event_id, channel_id, ts):
+            return True
+    except RecordsUnavailable as e:
+        log.error("Event %s: cannot claim it: %s", event_id, e)
+        post_line(client, channel_id, RECORDS_DOWN, thread_ts=reply_thread_ts, request_id=event_id)
+        return False
+    except Exception:
+        log.exception("Event %s: cannot claim it", event_id)
+        return False
+    log.info("Event %s: duplicate delivery of %s/%s ignored", event_id, channel_id, ts)
+    return False
+
+
+def answer(
+    client: WebClient, deps: SlackDeps, q: Question, *, respond: Respond | None = None
+) -> str | None:
+    """Answer `q` in Slack; returns the answer message's ts, or None when nothing was posted."""
+    text = q.text.strip()
+    if not text:
+        me = f"<@{q.bot_user_id}>" if q.bot_user_id else "@studybot"
+        post_line(
+            client,
+            q.channel_id,
+            EMPTY_QUESTION.format(me=me),
+            thread_ts=q.reply_thread_ts,
+            request_id=q.request_id,
+            respond=respond,
+            warning=False,
+        )
+        return None
+    reacted = q.source_ts is not None and _reaction(client, deps, q, add=True)
+    try:
+        started = time.monotonic()
+        try:
+            result = deps.service.ask(text, q.user_id, q.channel_id, q.context_thread_ts)
+        except RecordsUnavailable as e:
+            log.error("Request %s: records unavailable while answering: %s", q.request_id, e)
+            post_line(
+                client,
+                q.channel_id,
+                RECORDS_DOWN,
+                thread_ts=q.reply_thread_ts,
+                request_id=q.request_id,
+                respond=respond,
+            )
+            return None
+        except Exception:
+            log.exception("Request %s: the study service failed", q.request_id)
+            post_line(
+                client,
+                q.channel_id,
+                SERVICE_DOWN,
+                thread_ts=q.reply_thread_ts,
+                request_id=q.request_id,
+                respond=respond,
+            )
+            return None
+        latency_ms = int((time.monotonic() - started) * 1000)
+        try:
+            ask_id = _record(deps, text, result, q, latency_ms)
+            ts = _post_answer(client, q, result, ask_id, respond)
+            if ts is not None:
+                _remember(deps, q, ask_id, ts)
+            return ts
+        except Exception:  # a bug, not an outage: log it with the request id
+            log.exception("Request %s: posting the answer failed", q.request_id)
+            return None
+    finally:
+        if reacted:
+            _reaction(client, deps, q, add=False)
+
+
+def post_line(
+    client: WebClient,
+    channel_id: str,
+    text: str,
+    *,
+    thread_ts: str | None,
+    request_id: str | None,
+    respond: Respond | None = None,
+    warning: bool = True,
+) -> None:
+    """One short line to the user; failures are logged, not raised.
+
+    `warning` lines are plain text shown with ⚠️; other lines are mrkdwn we wrote.
+    """
+    blocks = error_blocks(text) if warning else None
+    try:
+        client.chat_postMessage(channel=channel_id, thread_ts=thread_ts, text=text, blocks=blocks)
+        return
+    except SlackApiError as e:
+        code = e.response.get("error")
+        log.error("Request %s: could not post a message to %s: %s", request_id, channel_id, code)
+        if code not in NOT_THERE or respond is None:
+            return
+    except SlackClientError as e:
+        log.error("Request %s: could not post a message to %s: %s", request_id, channel_id, e)
+        return
+    except OSError as e:
+        log.error("Request %s: Slack unreachable: %s", request_id, e)
+        return
+    _respond(respond, request_id, text=text, blocks=blocks)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _record(deps: SlackDeps, text: str, result: Answer, q: Question, latency_ms: int) -> int | None:
+    try:
+        return deps.records.record_ask(
+            text,
+            result,
+            user_id=q.user_id,
+            channel_id=q.channel_id,
+            thread_ts=q.reply_thread_ts,
+            latency_ms=latency_ms,
+        )
+    except RecordsUnavailable as e:  # still answer; just without feedback buttons
+        log.error("Request %s: the ask was not recorded: %s", q.request_id, e)
+        return None
+
+
+def _post_answer(
+    client: WebClient, q: Question, result: Answer, ask_id: int | None, respond: Respond | None
+) -> str | None:
+    blocks = answer_blocks(result, ask_id, heading=q.heading)
+    fallback = answer_fallback(result)
+    try:
+        resp = client.chat_postMessage(
+            channel=q.channel_id,
+            thread_ts=q.reply_thread_ts,
+            text=fallback,
+            blocks=blocks,
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+        return str(resp["ts"])
+    except SlackApiError as e:
+        code = e.response.get("error")
+        log.error(
+            "Request %s: posting the answer to %s failed: %s", q.request_id, q.channel_id, code
+        )
+        if code in NOT_THERE and respond is not None:
+            _respond(respond, q.request_id, text=fallback, blocks=blocks)
+        elif code not in SILENT_ERRORS:
+            post_line(
+                client,
+                q.channel_id,
+                POST_FAILED,
+                thread_ts=q.reply_thread_ts,
+                request_id=q.request_id,
+            )
+    except (SlackClientError, OSError) as e:
+        log.error("Request %s: posting the answer failed: %s", q.request_id, e)
+    return None
+
+
+def _remember(deps: SlackDeps, q: Question, ask_id: int | None, ts: str) -> None:
+    thread_root = q.reply_thread_ts or ts
+    try:
+        if ask_id is not None:
+            deps.records.attach_answer(ask_id, answer_ts=ts, thread_ts=thread_root)
+        deps.records.remember_thread(q.channel_id, thread_root)
+    except RecordsUnavailable as e:
+        log.error("Request %s: the answer thread was not recorded: %s", q.request_id, e)
+
+
+def _reaction(client: WebClient, deps: SlackDeps, q: Question, *, add: bool) -> bool:
+    """The 👀 progress marker on the user's message (best effort)."""
+    method = client.reactions_add if add else client.reactions_remove
+    try:
+        method(channel=q.channel_id, timestamp=q.source_ts, name=deps.progress_reaction)
+        return True
+    except (SlackClientError, OSError) as e:
+        log.info(
+            "Request %s: progress reaction not %s: %s",
+            q.request_id,
+            "added" if add else "removed",
+            e,
+        )
+        return False
+
+
+def _respond(respond: Respond, request_id: str | None, **message: object) -> None:
+    """Ephemeral reply through the slash command's response_url (when the bot can't post)."""
+    try:
+        respond(response_type="ephemeral", replace_original=False, **message)
+    except Exception as e:  # the webhook client raises plain exceptions
+        log.error("Request %s: response_url reply failed: %s", request_id, e)

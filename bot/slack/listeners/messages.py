@@ -1,0 +1,74 @@
+"""`message`: DMs, and replies in a thread the bot answered in (follow-ups without a mention).
+
+Ignored: other bots, edits and other subtypes, the bot's own messages, top-level channel chatter,
+and channel messages that mention the bot (the `app_mention` listener answers those).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from bot.records import RecordsUnavailable
+from bot.slack.listeners import asking
+
+if TYPE_CHECKING:
+    from slack_bolt import Ack, App, BoltContext
+    from slack_sdk import WebClient
+
+    from bot.slack.listeners import SlackDeps
+
+log = logging.getLogger(__name__)
+
+# Human messages; every other subtype (bot_message, message_changed, message_deleted,
+# channel_join, ...) is ignored.
+HUMAN_SUBTYPES = frozenset({None, "thread_broadcast", "file_share"})
+
+
+def wanted(event: dict, context: BoltContext) -> bool:
+    """Cheap checks made before acknowledging; the thread lookup happens after."""
+    if event.get("bot_id") or event.get("subtype") not in HUMAN_SUBTYPES:
+        return False
+    user = event.get("user")
+    if not user or user == context.bot_user_id:
+        return False
+    if event.get("channel_type") == "im":
+        return True
+    thread_ts = event.get("thread_ts")
+    if not thread_ts or thread_ts == event.get("ts"):
+        return False  # top-level channel message without a mention: not for us
+    return not asking.mentions(event.get("text", ""), context.bot_user_id)
+
+
+def register(app: App, deps: SlackDeps) -> None:
+    def ack_message(ack: Ack) -> None:
+        ack()
+
+    def answer_message(body: dict, event: dict, context: BoltContext, client: WebClient) -> None:
+        event_id = body.get("event_id")
+        channel, ts = event["channel"], event["ts"]
+        thread_ts = event.get("thread_ts")
+        if event.get("channel_type") != "im":
+            try:
+                if not deps.records.is_bot_thread(channel, thread_ts):
+                    return
+            except RecordsUnavailable as e:
+                log.error("Event %s: is %s my thread? %s", event_id, thread_ts, e)
+                return
+        if not asking.claim(
+            client, deps, event_id=event_id, channel_id=channel, ts=ts, reply_thread_ts=thread_ts
+        ):
+            return
+        question = asking.Question(
+            text=asking.strip_mentions(event.get("text", ""), context.bot_user_id),
+            user_id=event["user"],
+            channel_id=channel,
+            request_id=event_id or ts,
+            reply_thread_ts=thread_ts,
+            context_thread_ts=thread_ts,
+            source_ts=ts,
+            bot_user_id=context.bot_user_id,
+        )
+        asking.answer(client, deps, question)
+
+    app.event("message", matchers=[wanted])(ack=ack_message, lazy=[answer_message])
