@@ -254,6 +254,32 @@ def shell() -> None:
     run_shell(service, console)
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="HTTP mode: address to listen on.")] = "0.0.0.0",
+) -> None:
+    """Run the Slack app: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on STUDYBOT_PORT."""
+    import logging
+
+    from bot.records import Records, RecordsUnavailable
+    from bot.service import StudyService
+    from bot.slack.app import ConfigError
+    from bot.slack.runner import serve as run
+    from knowledge.store import StoreError
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = _settings()
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        records = Records.from_url(settings.database_url)
+        service = StudyService(settings, records=records)
+        if not service.retriever.store.exists():
+            err.print("[yellow]warning:[/yellow] the store is empty; run `studybot ingest`.")
+        run(settings, service, records, host=host)
+    except (ConfigError, RecordsUnavailable, StoreError, ValueError) as exc:
+        _fail(str(exc))
+
+
 DEMO_SEARCHES = [
     "How does Kinesis Data Firehose deliver streaming data to S3?",
     "Which metric should I use for an imbalanced classification problem?",

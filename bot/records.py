@@ -146,6 +146,136 @@ class BotThread(Base):
     created_at: Mapped[datetime]
 
 
+# --------------------------------------------------------------------------- models (0002_quiz)
+
+
+class QuizQuestion(Base):
+    """A question in the bank: exam-style, single answer (1 of 4) or "choose N" (N of 5)."""
+
+    __tablename__ = "quiz_questions"
+    __table_args__ = (sa.Index(None, "blueprint", "domain"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(sa.String(64), unique=True)  # rejects near-dupes
+    blueprint: Mapped[str] = mapped_column(sa.String(32))
+    domain: Mapped[int]
+    objective: Mapped[str] = mapped_column(sa.String(16))
+    format: Mapped[str] = mapped_column(sa.String(8))  # single | multi
+    choose: Mapped[int] = mapped_column(sa.SmallInteger)
+    stem: Mapped[str] = mapped_column(sa.Text)
+    options: Mapped[list] = mapped_column(sa.JSON)  # list[str]
+    correct: Mapped[list] = mapped_column(sa.JSON)  # list[int], 0-based
+    explanation: Mapped[str] = mapped_column(sa.Text)
+    chunk_ids: Mapped[list] = mapped_column(sa.JSON)  # list[str]
+    source: Mapped[str] = mapped_column(sa.Text)
+    title: Mapped[str] = mapped_column(sa.String(300))
+    generator: Mapped[str] = mapped_column(sa.String(32))  # llm | offline:<kind>
+    created_at: Mapped[datetime]
+
+
+class Exam(Base):
+    """A mock exam in a DM: N questions answered one at a time, then a scaled score."""
+
+    __tablename__ = "exams"
+    __table_args__ = (sa.Index(None, "user_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[str] = mapped_column(sa.String(64))
+    channel_id: Mapped[str] = mapped_column(sa.String(64))
+    question_ids: Mapped[list] = mapped_column(sa.JSON)  # list[int], in order
+    position: Mapped[int] = mapped_column(default=0)  # index of the next question
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    scaled_score: Mapped[int | None]
+
+
+class QuizPost(Base):
+    """One showing of a question (on demand, daily, exam). Buttons carry its opaque token."""
+
+    __tablename__ = "quiz_posts"
+    __table_args__ = (sa.Index(None, "channel_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(sa.String(32), unique=True)  # secrets.token_urlsafe
+    question_id: Mapped[int] = mapped_column(sa.ForeignKey("quiz_questions.id"))
+    kind: Mapped[str] = mapped_column(sa.String(8))  # ondemand | daily | exam
+    channel_id: Mapped[str] = mapped_column(sa.String(64))
+    user_id: Mapped[str | None] = mapped_column(sa.String(64))  # who may answer; None = anyone
+    exam_id: Mapped[int | None] = mapped_column(sa.ForeignKey("exams.id", ondelete="CASCADE"))
+    message_ts: Mapped[str | None] = mapped_column(sa.String(32))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class QuizAttempt(Base):
+    """One person's answer to one post: a double click or a retry finds the existing row."""
+
+    __tablename__ = "quiz_attempts"
+    __table_args__ = (
+        sa.UniqueConstraint("post_id", "user_id"),
+        sa.Index(None, "channel_id", "created_at"),
+        sa.Index(None, "user_id", "created_at"),
+        sa.Index(None, "question_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(sa.ForeignKey("quiz_posts.id", ondelete="CASCADE"))
+    question_id: Mapped[int] = mapped_column(sa.ForeignKey("quiz_questions.id"))
+    user_id: Mapped[str] = mapped_column(sa.String(64))
+    channel_id: Mapped[str] = mapped_column(sa.String(64))
+    kind: Mapped[str] = mapped_column(sa.String(8))  # copied from the post, for stats
+    domain: Mapped[int]
+    objective: Mapped[str] = mapped_column(sa.String(16))
+    choices: Mapped[list] = mapped_column(sa.JSON)  # list[int] the learner picked
+    correct: Mapped[bool]
+    created_at: Mapped[datetime]
+
+
+class Review(Base):
+    """A learner's spaced-repetition card for one question (fsrs Card as JSON)."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (sa.Index(None, "user_id", "due_at"),)
+
+    user_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    question_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("quiz_questions.id", ondelete="CASCADE"), primary_key=True
+    )
+    card: Mapped[dict] = mapped_column(sa.JSON)
+    due_at: Mapped[datetime]
+    last_review_at: Mapped[datetime]
+    reps: Mapped[int] = mapped_column(default=0)
+    lapses: Mapped[int] = mapped_column(default=0)
+
+
+class DailySchedule(Base):
+    """A channel's question of the day: local time, timezone, weekdays only or every day."""
+
+    __tablename__ = "daily_schedules"
+
+    channel_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    time_of_day: Mapped[str] = mapped_column(sa.String(5))  # HH:MM, local
+    timezone: Mapped[str] = mapped_column(sa.String(64))  # IANA name
+    weekdays_only: Mapped[bool] = mapped_column(default=False)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    created_by: Mapped[str] = mapped_column(sa.String(64))
+    updated_at: Mapped[datetime]
+
+
+class DailyPost(Base):
+    """The claim on (channel, local date): exactly one daily post, even with several replicas."""
+
+    __tablename__ = "daily_posts"
+    __table_args__ = (sa.UniqueConstraint("channel_id", "local_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[str] = mapped_column(sa.String(64))
+    local_date: Mapped[str] = mapped_column(sa.String(10))  # YYYY-MM-DD in the channel's tz
+    post_id: Mapped[int | None] = mapped_column(sa.ForeignKey("quiz_posts.id"))
+    claimed_at: Mapped[datetime]
+    posted_at: Mapped[datetime | None]
+
+
 # --------------------------------------------------------------------------- engine and API
 
 
