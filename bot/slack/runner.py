@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from slack_bolt.request import BoltRequest
 
-from bot.slack.app import check_settings, create_app
+from bot.slack.app import background_of, check_settings, create_app
 
 if TYPE_CHECKING:
     from slack_bolt import App
@@ -43,6 +43,8 @@ class Runner(Protocol):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # The stdlib default backlog is 5: a burst of Slack deliveries would wait for SYN retries.
+    request_queue_size = 256
 
 
 class HttpRunner:
@@ -195,6 +197,9 @@ def serve(
     """Migrate the records, then run until SIGINT/SIGTERM (what `studybot serve` calls)."""
     records.upgrade()
     runner = build_runner(settings, service, records, host=host)
+    background = background_of(runner.app)
+    for helper in background:  # the question-of-the-day scheduler (catches up on missed runs)
+        helper.start()
     if on_ready is not None:
         on_ready(runner)
 
@@ -210,3 +215,5 @@ def serve(
     finally:
         if isinstance(runner, SocketModeRunner):
             runner.stop()
+        for helper in background:
+            helper.stop()
