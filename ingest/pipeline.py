@@ -268,6 +268,7 @@ class IngestPipeline:
         vectors = self.embeddings.embed_documents([q.embed_text for q in batch])
         summary.embed_seconds += time.perf_counter() - t0
         summary.embedded += len(batch)
+        self.tagger.prime_titles([q.chunk.title for q in batch])
         for q, vec in zip(batch, vectors, strict=True):
             tag = self.tagger.tag(q.chunk.text, vec, q.chunk.title, q.hint)
             q.chunk.domain, q.chunk.objective = tag.domain, tag.objective

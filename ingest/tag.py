@@ -17,9 +17,9 @@ from knowledge.blueprint import Blueprint
 
 # Weights tuned on tests/data/tagging_labels.jsonl (bench/tagging.py reports the grid search).
 EMBED_WEIGHT = 1.0
-KEYWORD_WEIGHT = 0.6
+KEYWORD_WEIGHT = 1.0
 TITLE_WEIGHT = 0.5
-TEMPERATURE = 0.05
+TEMPERATURE = 0.1
 
 
 @dataclass(frozen=True)
@@ -29,9 +29,15 @@ class Tag:
     confidence: float
 
 
-def _keyword_pattern(keyword: str) -> re.Pattern[str]:
-    escaped = re.escape(keyword.lower()).replace(r"\ ", r"[\s\-]+")
-    return re.compile(rf"(?<![a-z0-9]){escaped}(?![a-z0-9])")
+def _normalise(keyword: str) -> str:
+    return " ".join(re.split(r"[\s\-]+", keyword.lower().strip()))
+
+
+def _keywords_pattern(keywords: dict[str, list[int]]) -> re.Pattern[str]:
+    """One pass over the text for every keyword (longest first, whole words only)."""
+    alternatives = sorted(keywords, key=len, reverse=True)
+    body = "|".join(re.escape(k).replace(r"\ ", r"[\s\-]+") for k in alternatives)
+    return re.compile(rf"(?<![a-z0-9])(?:{body})(?![a-z0-9])")
 
 
 def _softmax(x: np.ndarray, temperature: float) -> np.ndarray:
@@ -49,7 +55,11 @@ class DomainTagger:
         self.objectives = blueprint.objectives
         self.ids = [o.id for o in self.objectives]
         self._objective_vectors: np.ndarray | None = None
-        self.patterns = [[_keyword_pattern(k) for k in o.keywords] for o in self.objectives]
+        self._keyword_objectives: dict[str, list[int]] = {}
+        for n, o in enumerate(self.objectives):
+            for k in o.keywords:
+                self._keyword_objectives.setdefault(_normalise(k), []).append(n)
+        self._keywords = _keywords_pattern(self._keyword_objectives)
         self._title_cache: dict[str, np.ndarray] = {}
 
     @property
@@ -62,10 +72,10 @@ class DomainTagger:
 
     def keyword_scores(self, text: str) -> np.ndarray:
         """Share of keyword hits per objective (sums to 1, or all zeros when none match)."""
-        lowered = text.lower()
-        hits = np.array(
-            [sum(1 for p in pats if p.search(lowered)) for pats in self.patterns], "float32"
-        )
+        hits = np.zeros(len(self.ids), "float32")
+        for keyword in {_normalise(m) for m in self._keywords.findall(text.lower())}:
+            for n in self._keyword_objectives.get(keyword, ()):
+                hits[n] += 1
         total = hits.sum()
         return hits / total if total else hits
 
@@ -74,6 +84,16 @@ class DomainTagger:
         return EMBED_WEIGHT * _softmax(sims, TEMPERATURE) + KEYWORD_WEIGHT * self.keyword_scores(
             text
         )
+
+    def prime_titles(self, titles: list[str]) -> None:
+        """Embed the titles not seen yet in one batch (the ingest pipeline calls this)."""
+        todo = sorted({t for t in titles if t.strip() and t not in self._title_cache})
+        if not todo:
+            return
+        vectors = np.asarray(self.embeddings.embed_documents(todo), "float32")
+        for title, vec in zip(todo, vectors, strict=True):
+            ev = self._evidence(title, vec)
+            self._title_cache[title] = ev / ev.sum()
 
     def title_prior(self, title: str) -> np.ndarray:
         """The page title's own evidence, normalised (cached per title)."""
