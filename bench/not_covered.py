@@ -9,7 +9,8 @@ threshold chosen on 4 folds, scored on the fifth) so the figure is not fitted to
     STUDYBOT_DATA_DIR=/tmp/sb-cov .venv/bin/python bench/not_covered.py
 
 The store should hold the study guide and the AWS guides (SageMaker, Firehose, Streams,
-Comprehend): `studybot ingest ../shared/corpus/study-guide.md ../shared/corpus/awsdocs/*/doc_source`.
+Comprehend):
+    studybot ingest ../shared/corpus/study-guide.md ../shared/corpus/awsdocs/*/doc_source
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def main() -> None:
     detail = []
     for item in items:
         hits = retriever.search(item["q"], k=5)
-        score = coverage(hits)
+        score = coverage(hits, item["q"])
         rows.append((score, bool(item["answerable"])))
         detail.append(
             {

