@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from bot.records import Records
 from knowledge.answer import AnswerGenerator
@@ -11,6 +13,10 @@ from knowledge.blueprint import Blueprint, load_blueprint
 from knowledge.retrieve import Retriever
 from knowledge.settings import Settings
 from knowledge.types import Answer
+
+if TYPE_CHECKING:
+    from bot.quiz_bank import FillStats
+    from bot.quiz_service import Grade, QuizService, ShownQuestion
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +40,14 @@ class StudyService:
         generator: AnswerGenerator | None = None,
         records: Records | None = None,
         blueprint: Blueprint | None = None,
+        quiz: QuizService | None = None,
     ) -> None:
         self.settings = settings
         self.blueprint = blueprint or load_blueprint(settings.blueprint)
         self._retriever = retriever
         self._generator = generator
         self._records = records
+        self._quiz = quiz
 
     @cached_property
     def retriever(self) -> Retriever:
@@ -57,6 +65,21 @@ class StudyService:
         records = Records.from_url(self.settings.database_url)
         records.upgrade()
         return records
+
+    @cached_property
+    def quiz(self) -> QuizService:
+        """The quiz core over the same records, store and chat model (offline without a key)."""
+        if self._quiz is not None:
+            return self._quiz
+        from bot.quiz_service import QuizService
+
+        return QuizService(
+            self.settings,
+            self.records,
+            self.blueprint,
+            store=self.retriever.store,
+            chat_model=getattr(self.generator, "chat_model", None),
+        )
 
     def ask(self, question: str, who: str, where: str, thread: str | None = None) -> Answer:
         """Answer a question grounded in the material; follow-ups in `thread` keep context.
@@ -97,3 +120,22 @@ class StudyService:
             thread_ts=thread,
             latency_ms=latency_ms,
         )
+
+    # -- quiz (bot.quiz_service.QuizService; daily_question, daily_recap and set_message_ts
+    #    are on `self.quiz`)
+
+    def next_question(self, who: str, where: str, domain: int | str | None = None) -> ShownQuestion:
+        """The learner's next question (due review first, else new, leaning to weak domains)."""
+        return self.quiz.next_question(who, where, domain)
+
+    def answer_question(self, token: str, who: str, choices: Sequence[int]) -> Grade:
+        """Grade an answer (0-based option indices); recorded once per person and post."""
+        return self.quiz.answer(token, who, choices)
+
+    def start_exam(self, who: str, where: str, n: int = 15) -> ShownQuestion:
+        """A mock exam of ``n`` questions by domain weight; returns the first question."""
+        return self.quiz.start_exam(who, where, n)
+
+    def fill_bank(self, domain: int | str | None = None, count: int | None = None) -> FillStats:
+        """Generate questions from the ingested material into the bank."""
+        return self.quiz.fill_bank(domain, count)

@@ -28,7 +28,7 @@ from bot.slack.listeners import SlackDeps, register_all
 
 if TYPE_CHECKING:
     from bot.records import Records
-    from bot.slack.listeners import AskService
+    from bot.slack.listeners import AskService, Background
     from knowledge.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -177,5 +177,15 @@ def create_app(
         raise ConfigError(f"Cannot reach the Slack Web API at {client.base_url} ({e}).") from e
     finally:
         bolt_log.removeFilter(quiet)
-    register_all(app, SlackDeps(service=service, records=records))
+    deps = SlackDeps(service=service, records=records)
+    register_all(app, deps)
+    setattr(app, _BACKGROUND, deps.background)  # started by `runner.serve` (studybot serve)
     return app
+
+
+_BACKGROUND = "studybot_background"
+
+
+def background_of(app: App) -> list[Background]:
+    """The app's long-running helpers (the question-of-the-day scheduler), not yet started."""
+    return list(getattr(app, _BACKGROUND, []))

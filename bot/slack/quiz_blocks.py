@@ -1,0 +1,290 @@
+"""Quiz Block Kit: pure functions from the quiz service's dataclasses to `slack_sdk.models`.
+
+A question shows its stem and lettered options in sections, then one button per option (single
+answer) or a checkbox group plus a Submit button ("choose N"). Every button value is the post's
+token and nothing else; the server looks it up. The chosen option comes from the action id
+(`quiz_answer_<i>`) or the checkbox state (`state.values`). The actions block's id carries the
+post kind (`quiz_actions:<kind>`) so the listener knows how to show the result; grading never
+depends on it.
+
+Text is cut by `bot.slack.blocks` (`fit_blocks`/`split_text`), the one cutter; labels Slack caps
+at 75 characters go through `label`, which uses the same cutter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    CheckboxesElement,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextObject,
+)
+
+from bot.quiz_service import DailyRecap, ExamResult, Grade, ShownQuestion
+from bot.slack.blocks import CONTEXT_ELEMENTS, MAX_BLOCKS, fallback_text, fit_blocks, split_text
+from bot.slack.mrkdwn import escape, link
+from knowledge.types import DomainTag
+
+ANSWER_PREFIX = "quiz_answer_"  # + option index: one button per option (single answer)
+SUBMIT = "quiz_submit"  # the Submit button under the checkboxes (choose N)
+PICK = "quiz_pick"  # the checkbox group; Slack sends a block_actions on every toggle
+ACTIONS_BLOCK = "quiz_actions"  # block id prefix: "quiz_actions:<kind>"
+LETTERS = "ABCDEFGHIJ"
+LABEL_LIMIT = 75  # button texts and option labels
+HEADER_LIMIT = 150  # header block text
+
+KIND_TITLES = {
+    "ondemand": "🧠 Quiz",
+    "daily": "📅 Question of the day",
+    "exam": "📝 Mock exam",
+}
+
+
+# --------------------------------------------------------------------------- small helpers
+
+
+def label(text: str, limit: int = LABEL_LIMIT) -> str:
+    """Plain text cut to `limit` characters (Slack's cap on button and option labels)."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return split_text(text, limit - 1)[0].rstrip() + "…"
+
+
+def letter(index: int) -> str:
+    return LETTERS[index] if 0 <= index < len(LETTERS) else str(index + 1)
+
+
+def letters(indices: Sequence[int]) -> str:
+    """`[0, 2]` -> "A and C"."""
+    names = [letter(i) for i in sorted(indices)]
+    if not names:
+        return "nothing"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _context(*texts: str) -> ContextBlock:
+    pieces = [p for t in texts if t for p in split_text(t)]
+    return ContextBlock(elements=[MarkdownTextObject(text=p) for p in pieces[:CONTEXT_ELEMENTS]])
+
+
+def _header(text: str) -> HeaderBlock:
+    return HeaderBlock(text=PlainTextObject(text=label(text, HEADER_LIMIT), emoji=True))
+
+
+def domain_line(domain: DomainTag) -> str:
+    return f"📚 {escape(domain.label)}"
+
+
+def source_line(source: str, title: str) -> str:
+    """The citation: a link when the source is a URL, else the title and the file."""
+    title = label(title or source, 200)
+    if source.lower().startswith(("http://", "https://")):
+        return f"📖 {link(source, title)}"
+    if source and source != title:
+        return f"📖 {escape(title)} — `{escape(source)}`"
+    return f"📖 {escape(title)}"
+
+
+def actions_block_id(kind: str) -> str:
+    return f"{ACTIONS_BLOCK}:{kind}"
+
+
+def kind_of(block_id: str | None) -> str | None:
+    """The post kind from an actions block id (None when the block is not ours)."""
+    prefix, sep, kind = (block_id or "").partition(":")
+    return kind if prefix == ACTIONS_BLOCK and sep and kind in KIND_TITLES else None
+
+
+# --------------------------------------------------------------------------- questions
+
+
+def question_blocks(
+    shown: ShownQuestion, *, recap: DailyRecap | None = None, title: str | None = None
+) -> list[Block]:
+    """A question ready to answer: title, (recap), stem, lettered options, answer controls."""
+    q = shown.question
+    title = title or KIND_TITLES.get(shown.kind, "🧠 Quiz")
+    header: list[Block] = [_header(title)]
+    about = []
+    if shown.exam is not None:
+        about.append(f"*Question {shown.exam.position} of {shown.exam.total}*")
+    if shown.review:
+        about.append("🔁 Review")
+    about.append(domain_line(q.domain))
+    header.append(_context(" · ".join(about)))
+    texts = []
+    if recap is not None:
+        texts.append(recap_text(recap))
+    texts.append(f"*{escape(q.stem)}*")
+    if q.choose > 1:
+        texts.append(f"_Choose {q.choose}, then press Submit._")
+    labels = [f"{letter(i)}. {o}" for i, o in enumerate(q.options)]
+    if q.choose <= 1 or any(len(x) > LABEL_LIMIT for x in labels):
+        # buttons carry letters only, and checkbox labels are cut at 75 characters: list in full
+        texts.append("\n".join(f"*{letter(i)}.* {escape(o)}" for i, o in enumerate(q.options)))
+    footer: list[Block] = [answer_controls(shown)]
+    if shown.kind == "daily":
+        footer.append(_context("Everyone can answer: your result is shown only to you."))
+    elif shown.kind == "ondemand" and shown.user_id:
+        footer.append(_context(f"For <@{shown.user_id}>: only they can answer."))
+    return fit_blocks(texts, header=header, footer=footer)
+
+
+def answer_controls(shown: ShownQuestion) -> ActionsBlock:
+    """Buttons A–D (single answer) or checkboxes + Submit (choose N); values = the token only."""
+    q = shown.question
+    if q.choose <= 1:
+        elements: list = [
+            ButtonElement(
+                text=PlainTextObject(text=letter(i), emoji=False),
+                action_id=f"{ANSWER_PREFIX}{i}",
+                value=shown.token,
+            )
+            for i in range(len(q.options))
+        ]
+    else:
+        elements = [
+            CheckboxesElement(
+                action_id=PICK,
+                options=[
+                    Option(value=str(i), text=PlainTextObject(text=label(f"{letter(i)}. {o}")))
+                    for i, o in enumerate(q.options)
+                ],
+            ),
+            ButtonElement(
+                text=PlainTextObject(text=f"Submit (choose {q.choose})"),
+                action_id=SUBMIT,
+                value=shown.token,
+                style="primary",
+            ),
+        ]
+    return ActionsBlock(block_id=actions_block_id(shown.kind), elements=elements)
+
+
+def question_fallback(shown: ShownQuestion) -> str:
+    """The message `text` (notifications): what kind of question, and its stem."""
+    title = KIND_TITLES.get(shown.kind, "Quiz").split(" ", 1)[-1]
+    return fallback_text(f"{title}: {escape(shown.question.stem)}")
+
+
+def daily_blocks(shown: ShownQuestion, recap: DailyRecap | None) -> list[Block]:
+    """The channel's question of the day, with the recap of the previous one on top."""
+    return question_blocks(shown, recap=recap)
+
+
+def recap_text(recap: DailyRecap) -> str:
+    """The previous question of the day: its answer, how many answered, the share correct."""
+    stem = label(recap.stem, 280)
+    if recap.answered:
+        people = "person" if recap.answered == 1 else "people"
+        how = f"{recap.answered} {people} answered, {recap.share_correct:.0%} correct."
+    else:
+        how = "Nobody answered it."
+    return (
+        f"*Last time:* _{escape(stem)}_\n"
+        f"✅ Answer: *{escape(label(recap.answer_text, 500))}* — {how}"
+    )
+
+
+# --------------------------------------------------------------------------- results
+
+
+def result_blocks(grade: Grade) -> list[Block]:
+    """Right or wrong, the chosen and correct options, the explanation, citation, domain, streak."""
+    if grade.correct:
+        verdict = f"✅ *Correct!* You chose {letters(grade.chosen)}."
+    else:
+        verdict = (
+            f"❌ *Not quite.* You chose {letters(grade.chosen)}; "
+            f"the answer is *{letters(grade.answer)}*."
+        )
+    if grade.already_answered:
+        verdict = f"_You already answered this one._ {verdict}"
+    texts = [verdict]
+    if grade.explanation.strip():
+        texts.append(escape(grade.explanation.strip()))
+    streak = (
+        f"🔥 Streak: {grade.streak} correct in a row"
+        if grade.streak > 0
+        else "Streak: 0 — the next one starts a new run"
+    )
+    footer: list[Block] = [
+        _context(source_line(grade.source, grade.title)),
+        _context(domain_line(grade.domain), streak),
+    ]
+    return fit_blocks(texts, footer=footer)
+
+
+def result_fallback(grade: Grade) -> str:
+    if grade.correct:
+        return f"Correct! You chose {letters(grade.chosen)}."
+    return f"Not quite: the answer is {letters(grade.answer)}."
+
+
+def answered_message(
+    original: Sequence[Mapping], grade: Grade, *, max_blocks: int = MAX_BLOCKS
+) -> list[dict]:
+    """The question message after it was answered: its blocks without the answer controls
+    (Slack's copy from the action payload), then the result."""
+    kept = [
+        dict(b)
+        for b in original
+        if not (b.get("type") == "actions" and str(b.get("block_id", "")).startswith(ACTIONS_BLOCK))
+    ]
+    # The "only they can answer" / "everyone can answer" hint no longer applies.
+    kept = [b for b in kept if not _is_answer_hint(b)]
+    result = [b.to_dict() for b in result_blocks(grade)]
+    room = max_blocks - len(result)
+    return [*kept[:room], *result]
+
+
+def _is_answer_hint(block: Mapping) -> bool:
+    if block.get("type") != "context":
+        return False
+    texts = [str(e.get("text", "")) for e in block.get("elements") or [] if isinstance(e, Mapping)]
+    return any("can answer" in t for t in texts)
+
+
+# --------------------------------------------------------------------------- exams
+
+
+def exam_result_blocks(
+    result: ExamResult,
+    *,
+    domain_names: Mapping[int, str] | None = None,
+    scale: tuple[int, int] = (100, 1000),
+) -> list[Block]:
+    """The final score: scaled score against the passing line, and accuracy per domain."""
+    names = domain_names or {}
+    verdict = "✅ *Pass*" if result.passed else "❌ *Below the passing line*"
+    share = result.correct / result.answered if result.answered else 0.0
+    summary = (
+        f"*Scaled score: {result.scaled_score}* on a {scale[0]}–{scale[1]} scale · "
+        f"passing line {result.passing_score} · {verdict}\n"
+        f"{result.correct} of {result.answered} correct ({share:.0%})."
+    )
+    texts = [summary]
+    if result.per_domain:
+        rows = [("Domain", "Right", "Acc.")]
+        for domain_id in sorted(result.per_domain):
+            right, total = result.per_domain[domain_id]
+            name = label(f"{domain_id} {names.get(domain_id, '')}".strip(), 50)
+            rows.append((name, f"{right}/{total}", f"{right / total:.0%}" if total else "–"))
+        width = max(len(r[0]) for r in rows)
+        lines = [f"{r[0]:<{width}}  {r[1]:>5}  {r[2]:>4}" for r in rows]
+        texts.append("*Per domain*\n```\n" + escape("\n".join(lines)) + "\n```")
+    footer = [_context("Another run: `/study exam`. Practise a domain: `/study quiz <domain>`.")]
+    return fit_blocks(texts, header=[_header("📝 Mock exam finished")], footer=footer)
+
+
+def exam_result_fallback(result: ExamResult) -> str:
+    outcome = "pass" if result.passed else "below the passing line"
+    return f"Mock exam finished: {result.scaled_score} ({outcome} {result.passing_score})."

@@ -1,0 +1,853 @@
+"""Quiz in Slack, as Slack uses it: signed HTTP into the app's HTTP runner, a fake Slack Web API.
+
+The core is the real `bot.service.StudyService` with the real `bot.quiz_service.QuizService` on a
+seeded question bank (SQLite file or a throwaway PostgreSQL schema); only the knowledge store
+behind on-demand gap filling is a stub that reports "nothing ingested", so no model is loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import parse_qs, quote
+
+import pytest
+import sqlalchemy as sa
+from fsrs import Scheduler
+
+from bot import quiz_bank
+from bot.daily import DailyDriver, Schedule
+from bot.quiz_service import (
+    DailyRecap,
+    ExamProgress,
+    ExamResult,
+    Grade,
+    PublicQuestion,
+    QuizService,
+    ShownQuestion,
+)
+from bot.records import QuizAttempt, QuizPost, Records
+from bot.service import StudyService
+from bot.slack.app import background_of, create_app
+from bot.slack.blocks import MAX_BLOCKS, SECTION_LIMIT, blocks_to_dicts
+from bot.slack.listeners.quiz import (
+    EXAM_USAGE,
+    PICK_FIRST,
+    REFUSALS,
+    Click,
+    parse_click,
+    parse_exam_args,
+    parse_quiz_args,
+)
+from bot.slack.quiz_blocks import (
+    ANSWER_PREFIX,
+    LABEL_LIMIT,
+    PICK,
+    SUBMIT,
+    answered_message,
+    daily_blocks,
+    exam_result_blocks,
+    question_blocks,
+    result_blocks,
+)
+from bot.slack.runner import HttpRunner
+from knowledge.blueprint import load_blueprint
+from knowledge.quiz import Question
+from knowledge.settings import Settings
+from knowledge.types import DomainTag
+from tests.fakes.slack_api import Call, FakeSlackAPI, SlackSender
+from tests.test_records import _PG_URL
+from tests.test_slack_app import SECRET, DrainableExecutor, command_body, settings_for
+
+BLUEPRINT = load_blueprint("mls-c01")
+DOMAIN = DomainTag(3, "Modeling", "3.4 Perform hyperparameter optimization")
+_WORD_TEXT = (
+    "alpha bravo charlie delta echo foxtrot golf hotel india juliett kilo lima mike november "
+    "oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu amber beryl "
+    "cobalt dune ember fjord glacier harbor iris jade kestrel lagoon meadow nimbus opal prairie"
+)
+WORDS = _WORD_TEXT.split()
+MULTI_DOMAIN = 4  # the seeded bank's "choose 2 of 5" questions all live in domain 4
+
+
+# --------------------------------------------------------------------------- fakes and setup
+
+
+class QuizFakeSlack(FakeSlackAPI):
+    """FakeSlackAPI plus conversations.open (the DM for exams) and a receive time per call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.received: dict[int, float] = {}  # id(call) -> time.monotonic() at arrival
+
+    def _answer(self, method: str, p: dict) -> dict:
+        if method == "conversations.open":
+            users = str(p.get("users") or "")
+            if not users:
+                return {"ok": False, "error": "users_list_not_supplied"}
+            return {"ok": True, "channel": {"id": "D" + users.split(",")[0].lstrip("U")}}
+        return super()._answer(method, p)
+
+    def _record(self, call: Call) -> None:
+        self.received[id(call)] = time.monotonic()
+        super()._record(call)
+
+
+class EmptyStore:
+    """TEST DOUBLE for the knowledge store: nothing ingested, so no gap filling happens."""
+
+    def exists(self) -> bool:
+        return False
+
+    def count(self) -> int:
+        return 0
+
+    def generation(self) -> int:
+        return 0
+
+
+def seed_questions(per_domain: int = 6) -> list[Question]:
+    """Single-answer questions in domains 1–3, "choose 2 of 5" in domain 4; distinct wording."""
+    words = iter(WORDS * 4)
+    out = []
+    for d in BLUEPRINT.domains:
+        objective = d.objectives[0].id
+        for i in range(per_domain):
+            w = f"{next(words)}{d.id}{i}"
+            multi = d.id == MULTI_DOMAIN
+            n = 5 if multi else 4
+            options = [f"Option {w} {k} {WORDS[(k * 7 + i) % len(WORDS)]}" for k in range(n)]
+            source = f"https://docs.aws.amazon.com/sagemaker/{w}.html" if i % 2 else "guide.md"
+            out.append(
+                Question(
+                    stem=f"Which service handles the {w} workload in domain {d.name}?",
+                    options=options,
+                    correct=[1, 3] if multi else [i % 4],
+                    explanation=f"The {w} workload runs on the service the guide names <here>.",
+                    chunk_ids=[f"chunk-{w}"],
+                    source=source,
+                    title=f"{d.name}: {w}",
+                    domain=d.id,
+                    objective=objective,
+                    format="multi" if multi else "single",
+                    choose=2 if multi else 1,
+                    generator="offline:test",
+                )
+            )
+    return out
+
+
+def seed_bank(records: Records, per_domain: int = 6) -> int:
+    questions = seed_questions(per_domain)
+    inserted = quiz_bank.insert_questions(records, questions, BLUEPRINT.id, datetime.now(UTC))
+    assert inserted == len(questions)
+    return inserted
+
+
+def make_quiz(records: Records, tmp_path: Path, *, clock=None, seed: int = 7) -> QuizService:
+    kwargs = {"clock": clock} if clock is not None else {}
+    return QuizService(
+        Settings(_env_file=None, data_dir=tmp_path / "data"),
+        records,
+        BLUEPRINT,
+        store=EmptyStore(),
+        rng=random.Random(seed),
+        scheduler=Scheduler(enable_fuzzing=False),
+        **kwargs,
+    )
+
+
+def service_for(quiz: QuizService) -> StudyService:
+    """The real core facade the Slack app calls (`service.quiz`, `service.blueprint`)."""
+    return StudyService(quiz.settings, records=quiz.records, blueprint=BLUEPRINT, quiz=quiz)
+
+
+def correct_of(records: Records, token: str) -> list[int]:
+    with records.engine.connect() as conn:
+        qid = conn.execute(sa.select(QuizPost.question_id).where(QuizPost.token == token)).scalar()
+    return list(quiz_bank.get_question(records, qid).correct)
+
+
+def attempts(records: Records) -> list[tuple]:
+    with records.engine.connect() as conn:
+        return conn.execute(
+            sa.select(QuizAttempt.post_id, QuizAttempt.user_id, QuizAttempt.correct)
+        ).all()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path) -> Iterator[str]:
+    """A fresh database: a SQLite file, or a PostgreSQL schema dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'quiz.db'}"
+        return
+    if _PG_URL is None:
+        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432 (users postgres/root, db test)")
+    schema = f"test_quiz_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(_PG_URL)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{_PG_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@dataclass
+class QuizHarness:
+    fake: QuizFakeSlack
+    records: Records
+    quiz: QuizService
+    app: object
+    runner: HttpRunner
+    executor: DrainableExecutor
+    sender: SlackSender
+    extra: list = field(default_factory=list)
+
+    def settle(self, timeout: float = 30.0) -> None:
+        self.executor.wait_idle(timeout)
+
+    def command(self, text: str, *, user: str = "U1", channel: str = "C1"):
+        body = command_body(text, user=user, channel=channel, response_url=self.fake.response_url())
+        reply = self.sender.form(body)
+        assert reply.status == 200, reply
+        return reply
+
+    def click(self, body: str):
+        return self.sender.form(body)
+
+    def questions_posted(self) -> list[Call]:
+        return [c for c in self.fake.posted() if any(b["type"] == "actions" for b in c.blocks)]
+
+
+@pytest.fixture
+def make_harness(tmp_path):
+    made: list[QuizHarness] = []
+
+    def make(url: str | None = None, *, clock=None) -> QuizHarness:
+        fake = QuizFakeSlack().start()
+        records = Records.from_url(url or f"sqlite:///{tmp_path / f'quiz{len(made)}.db'}")
+        records.upgrade()
+        seed_bank(records)
+        quiz = make_quiz(records, tmp_path, clock=clock)
+        executor = DrainableExecutor()
+        app = create_app(
+            settings_for(fake, tmp_path), service_for(quiz), records, executor=executor
+        )
+        runner = HttpRunner(app, host="127.0.0.1", port=0)
+        runner.start_in_thread()
+        sender = SlackSender(f"{runner.url}/slack/events", SECRET)
+        h = QuizHarness(fake, records, quiz, app, runner, executor, sender)
+        made.append(h)
+        return h
+
+    yield make
+    for h in made:
+        h.runner.stop()
+        h.executor.shutdown(wait=True)
+        for helper in background_of(h.app):
+            helper.stop()
+        h.records.close()
+        h.fake.stop()
+
+
+@pytest.fixture
+def harness(make_harness) -> QuizHarness:
+    return make_harness()
+
+
+# --------------------------------------------------------------------------- payloads
+
+
+def click_body(
+    call_or_blocks: Call | list[dict],
+    *,
+    user: str,
+    choices: list[int] | None = None,
+    submit: bool = False,
+    token: str | None = None,
+    channel: str | None = None,
+    message_ts: str | None = None,
+) -> str:
+    """A block_actions payload as Slack sends it for a click on a posted question.
+
+    `choices`: the button index (single) or the ticked checkboxes (with `submit=True`).
+    `token` replaces the button's value (a tampered or stale token).
+    """
+    if isinstance(call_or_blocks, Call):
+        blocks = call_or_blocks.blocks
+        channel = channel or call_or_blocks.params["channel"]
+        message_ts = message_ts or call_or_blocks.response["ts"]
+    else:
+        blocks = call_or_blocks
+    actions = next(b for b in blocks if b["type"] == "actions")
+    elements = actions["elements"]
+    state: dict = {"values": {}}
+    if submit:
+        button = next(e for e in elements if e.get("action_id") == SUBMIT)
+        picked = [
+            o
+            for o in next(e for e in elements if e["type"] == "checkboxes")["options"]
+            if int(o["value"]) in (choices or [])
+        ]
+        state["values"][actions["block_id"]] = {
+            PICK: {"type": "checkboxes", "selected_options": picked}
+        }
+    else:
+        (index,) = choices or [0]
+        button = next(e for e in elements if e.get("action_id") == f"{ANSWER_PREFIX}{index}")
+    action = {
+        "action_id": button["action_id"],
+        "block_id": actions["block_id"],
+        "text": button["text"],
+        "value": token if token is not None else button["value"],
+        "type": "button",
+        "action_ts": f"{time.time():.6f}",
+    }
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user, "username": user.lower(), "team_id": "T111"},
+        "api_app_id": "A111",
+        "token": "verification_token",
+        "container": {
+            "type": "message",
+            "message_ts": message_ts,
+            "channel_id": channel,
+            "is_ephemeral": False,
+        },
+        "trigger_id": f"{uuid.uuid4().int % 10**12}.1.x",
+        "team": {"id": "T111", "domain": "study"},
+        "channel": {"id": channel, "name": "study"},
+        "message": {"type": "message", "ts": message_ts, "text": "question", "blocks": blocks},
+        "state": state,
+        "response_url": "https://hooks.slack.com/actions/T111/1/x",
+        "actions": [action],
+    }
+    return "payload=" + quote(json.dumps(payload))
+
+
+def _payload(form_body: str) -> dict:
+    return json.loads(parse_qs(form_body)["payload"][0])
+
+
+def token_of(call: Call) -> str:
+    actions = next(b for b in call.blocks if b["type"] == "actions")
+    return next(e["value"] for e in actions["elements"] if e["type"] == "button")
+
+
+def all_text(blocks: list[dict]) -> str:
+    """Every text in a list of block dicts, joined."""
+    out: list[str] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("text"), str):
+                out.append(node["text"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(blocks)
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- Slack limits
+
+
+def _public(choose: int = 1, *, stem: str = "Which service tunes hyperparameters?", n=None, opt=40):
+    n = n or (5 if choose > 1 else 4)
+    return PublicQuestion(
+        question_id=1,
+        stem=stem,
+        options=[f"Option {k} " + "x" * opt for k in range(n)],
+        choose=choose,
+        domain=DOMAIN,
+        source="https://docs.aws.amazon.com/sagemaker/latest/dg/amt.html",
+        title="Automatic model tuning",
+    )
+
+
+def _shown(kind="ondemand", review=False, **kw) -> ShownQuestion:
+    exam = ExamProgress(9, 3, 15) if kind == "exam" else None
+    user = None if kind == "daily" else "U1"
+    return ShownQuestion("tok_" + "A" * 12, kind, _public(**kw), "C1", user, exam, review)
+
+
+def _grade(correct=True, **kw) -> Grade:
+    values = dict(
+        correct=correct,
+        answer=[2],
+        chosen=[2] if correct else [0],
+        explanation="AMT runs many training jobs & keeps the best <one>.",
+        source="https://docs.aws.amazon.com/sagemaker/latest/dg/amt.html",
+        title="Automatic model tuning",
+        domain=DOMAIN,
+        streak=3 if correct else 0,
+    )
+    values.update(kw)
+    return Grade(**values)
+
+
+def assert_valid(blocks) -> list[dict]:
+    """slack_sdk validates the element limits in to_dict(); then the message-level limits."""
+    dicts = blocks_to_dicts(blocks) if blocks and not isinstance(blocks[0], dict) else blocks
+    assert 1 <= len(dicts) <= MAX_BLOCKS
+    for b in dicts:
+        if b["type"] == "section":
+            assert len(b["text"]["text"]) <= SECTION_LIMIT
+        if b["type"] == "actions":
+            for e in b["elements"]:
+                if e["type"] == "button":
+                    assert len(e["value"]) <= 2000 and len(e["text"]["text"]) <= 75
+                if e["type"] == "checkboxes":
+                    assert all(len(o["text"]["text"]) <= LABEL_LIMIT for o in e["options"])
+        if b["type"] == "context":
+            assert len(b["elements"]) <= 10
+    action_ids = [e["action_id"] for b in dicts for e in b.get("elements", []) if "action_id" in e]
+    assert len(action_ids) == len(set(action_ids)), "action ids must be unique in a message"
+    return dicts
+
+
+@pytest.mark.parametrize(
+    "shown",
+    [
+        _shown(),
+        _shown(choose=2, review=True),
+        _shown("daily"),
+        _shown("exam", choose=2),
+        _shown(stem="Why? " * 4000),  # a 20,000-character stem
+        _shown(opt=2500),  # options far longer than a label or a section
+        _shown(choose=2, opt=900, stem="Long " * 2000),
+    ],
+    ids=["single", "choose2", "daily", "exam", "long-stem", "long-options", "long-choose2"],
+)
+def test_question_blocks_stay_within_slack_limits(shown):
+    dicts = assert_valid(question_blocks(shown))
+    actions = [b for b in dicts if b["type"] == "actions"]
+    assert len(actions) == 1 and actions[0]["block_id"] == f"quiz_actions:{shown.kind}"
+    buttons = [e for e in actions[0]["elements"] if e["type"] == "button"]
+    assert {b["value"] for b in buttons} == {shown.token}, "every button value is the token only"
+    if shown.question.choose == 1:
+        assert [b["text"]["text"] for b in buttons] == ["A", "B", "C", "D"]
+        assert [b["action_id"] for b in buttons] == [f"quiz_answer_{i}" for i in range(4)]
+    else:
+        boxes = [e for e in actions[0]["elements"] if e["type"] == "checkboxes"]
+        assert [o["value"] for o in boxes[0]["options"]] == ["0", "1", "2", "3", "4"]
+        assert [b["action_id"] for b in buttons] == [SUBMIT]
+        assert "Choose 2" in all_text(dicts)
+    text = all_text(dicts)
+    assert "Domain 3 · Modeling" in text
+    assert ("🔁 Review" in text) == shown.review
+    if shown.exam:
+        assert "Question 3 of 15" in text
+
+
+def test_result_blocks_show_verdict_explanation_citation_domain_and_streak():
+    right = all_text(assert_valid(result_blocks(_grade())))
+    assert "Correct!" in right and "You chose C" in right
+    assert "AMT runs many training jobs &amp; keeps the best &lt;one&gt;." in right  # escaped
+    assert "<https://docs.aws.amazon.com/sagemaker/latest/dg/amt.html|" in right
+    assert "Domain 3 · Modeling · 3.4 Perform hyperparameter optimization" in right
+    assert "Streak: 3" in right
+    wrong = all_text(assert_valid(result_blocks(_grade(False, source="notes/3.4.md"))))
+    assert "Not quite" in wrong and "You chose A" in wrong and "the answer is *C*" in wrong
+    assert "`notes/3.4.md`" in wrong and "Streak: 0" in wrong
+    repeat = all_text(assert_valid(result_blocks(_grade(already_answered=True))))
+    assert "already answered" in repeat
+    huge = _grade(explanation="Because. " * 3000)
+    assert_valid(result_blocks(huge))
+
+
+def test_answered_message_drops_the_controls_and_keeps_the_question():
+    original = blocks_to_dicts(question_blocks(_shown()))
+    after = assert_valid(answered_message(original, _grade()))
+    assert not [b for b in after if b["type"] == "actions"]
+    assert "Which service tunes hyperparameters?" in all_text(after)
+    assert "only they can answer" not in all_text(after)
+    assert "Correct!" in all_text(after)
+
+
+def test_exam_result_blocks_have_the_score_passing_line_and_domains():
+    result = ExamResult(1, 15, 11, 760, 750, True, {1: (3, 3), 2: (2, 4), 3: (4, 5), 4: (2, 3)})
+    names = {d.id: d.name for d in BLUEPRINT.domains}
+    text = all_text(assert_valid(exam_result_blocks(result, domain_names=names)))
+    assert "Scaled score: 760" in text and "passing line 750" in text and "Pass" in text
+    assert "11 of 15 correct (73%)" in text
+    assert "1 Data Engineering" in text and "2/4" in text and "50%" in text
+    failed = ExamResult(2, 3, 1, 400, 750, False, {3: (1, 3)})
+    assert "Below the passing line" in all_text(assert_valid(exam_result_blocks(failed)))
+
+
+def test_daily_blocks_recap_the_previous_question():
+    recap = DailyRecap("Which service turns text into speech?", "Amazon Polly", 7, 4 / 7)
+    text = all_text(assert_valid(daily_blocks(_shown("daily"), recap)))
+    assert "Which service turns text into speech?" in text and "Amazon Polly" in text
+    assert "7 people answered, 57% correct" in text
+    assert "Everyone can answer" in text
+    nobody = all_text(assert_valid(daily_blocks(_shown("daily"), DailyRecap("Q?", "A", 0, 0.0))))
+    assert "Nobody answered" in nobody
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def test_quiz_and_exam_arguments():
+    assert parse_quiz_args("", BLUEPRINT).count == 1
+    assert parse_quiz_args("3", BLUEPRINT).count == 3
+    assert parse_quiz_args("modeling", BLUEPRINT).domain == 3
+    args = parse_quiz_args("2 Data Engineering", BLUEPRINT)
+    assert (args.count, args.domain) == (2, 1)
+    assert parse_quiz_args("domain 2", BLUEPRINT).domain == 2
+    assert parse_quiz_args("d4", BLUEPRINT).domain == 4
+    with pytest.raises(ValueError, match="1 to 5"):
+        parse_quiz_args("9", BLUEPRINT)
+    with pytest.raises(ValueError, match="Domains: 1 Data Engineering"):
+        parse_quiz_args("astrology", BLUEPRINT)
+    assert parse_exam_args("") == 15 and parse_exam_args("5") == 5
+    for bad in ("0", "66", "five", "5 6"):
+        with pytest.raises(ValueError, match="Usage"):
+            parse_exam_args(bad)
+    assert "default 15" in EXAM_USAGE
+
+
+def test_parse_click_reads_buttons_and_checkbox_state():
+    blocks = blocks_to_dicts(question_blocks(_shown(choose=2)))
+    body = _payload(
+        click_body(blocks, user="U1", choices=[3, 1], submit=True, channel="C1", message_ts="1.2")
+    )
+    click = parse_click(body, body["actions"][0])
+    assert click == Click(
+        token="tok_" + "A" * 12,
+        user_id="U1",
+        channel_id="C1",
+        message_ts="1.2",
+        choices=[1, 3],
+        kind="ondemand",
+        message_blocks=blocks,
+        request_id=body["trigger_id"],
+    )
+    body["state"]["values"][body["actions"][0]["block_id"]][PICK]["selected_options"] = []
+    assert parse_click(body, body["actions"][0]).choices is None
+    single_blocks = blocks_to_dicts(question_blocks(_shown()))
+    single = _payload(
+        click_body(single_blocks, user="U1", choices=[2], channel="C1", message_ts="1.2")
+    )
+    assert parse_click(single, single["actions"][0]).choices == [2]
+
+
+# --------------------------------------------------------------------------- flows over HTTP
+
+
+def test_help_lists_quiz_exam_and_daily(harness):
+    reply = harness.command("help")
+    text = json.dumps(reply.json())
+    assert "/study quiz [N] [domain]" in text and "/study exam [N]" in text
+    assert "/study daily on HH:MM" in text
+
+
+def test_study_quiz_posts_a_question_with_buttons_and_records_its_ts(harness):
+    reply = harness.command("quiz modeling")
+    assert reply.body == ""  # nothing in the ack: the question goes to the channel
+    harness.settle()
+    (call,) = harness.questions_posted()
+    assert call.params["channel"] == "C1"
+    dicts = assert_valid(call.blocks)
+    actions = next(b for b in dicts if b["type"] == "actions")
+    assert [e["text"]["text"] for e in actions["elements"]] == ["A", "B", "C", "D"]
+    token = token_of(call)
+    with harness.records.engine.connect() as conn:
+        post = conn.execute(sa.select(QuizPost).where(QuizPost.token == token)).one()
+    assert post.message_ts == call.response["ts"] and post.user_id == "U1"
+    assert "Domain 3 · Modeling" in all_text(call.blocks)
+
+
+def test_study_quiz_three_questions_and_bad_arguments(harness):
+    harness.command("quiz 3")
+    harness.settle()
+    calls = harness.questions_posted()
+    assert len(calls) == 3 and len({token_of(c) for c in calls}) == 3
+    for bad, expected in (("quiz 12", "1 to 5"), ("quiz astrology", "I don't know the domain")):
+        reply = harness.command(bad)
+        assert expected in reply.json()["text"]
+    harness.settle()
+    assert len(harness.questions_posted()) == 3
+
+
+def test_a_click_grades_and_the_learner_sees_the_result(harness):
+    harness.command("quiz 2 modeling")
+    harness.settle()
+    first, second = harness.questions_posted()
+    right = correct_of(harness.records, token_of(first))
+    assert harness.click(click_body(first, user="U1", choices=right)).status == 200
+    harness.settle()
+    (update,) = harness.fake.posted("chat.update")
+    assert update.params["ts"] == first.response["ts"] and update.params["channel"] == "C1"
+    text = all_text(update.blocks)
+    assert "Correct!" in text and "workload runs on the service" in text
+    assert "Domain 3 · Modeling" in text and ("📖" in text) and "Streak: 1" in text
+    assert not [b for b in update.blocks if b["type"] == "actions"], "buttons are gone"
+    wrong = (correct_of(harness.records, token_of(second))[0] + 1) % 4
+    harness.click(click_body(second, user="U1", choices=[wrong]))
+    harness.settle()
+    text = all_text(harness.fake.posted("chat.update")[-1].blocks)
+    assert "Not quite" in text and "Streak: 0" in text
+    assert len(attempts(harness.records)) == 2
+
+
+def test_another_user_is_refused_and_no_attempt_is_recorded(harness):
+    harness.command("quiz", user="U1")
+    harness.settle()
+    (call,) = harness.questions_posted()
+    harness.click(click_body(call, user="U2", choices=[0]))
+    harness.settle()
+    (eph,) = harness.fake.posted("chat.postEphemeral")
+    assert eph.params["user"] == "U2" and eph.params["channel"] == "C1"
+    assert REFUSALS["not_yours"] in eph.params["text"]
+    assert not harness.fake.calls("chat.update")
+    assert attempts(harness.records) == []
+
+
+@pytest.mark.parametrize("token", ["tampered-token-value", "x", "' OR 1=1 --", "A" * 2000])
+def test_a_tampered_token_is_refused_politely(harness, token):
+    harness.command("quiz")
+    harness.settle()
+    (call,) = harness.questions_posted()
+    assert harness.click(click_body(call, user="U1", choices=[0], token=token)).status == 200
+    harness.settle()
+    (eph,) = harness.fake.posted("chat.postEphemeral")
+    assert eph.params["text"] == REFUSALS["unknown"] and eph.params["user"] == "U1"
+    assert attempts(harness.records) == []
+
+
+def test_an_expired_question_is_refused(make_harness):
+    now = [datetime.now(UTC)]
+    h = make_harness(clock=lambda: now[0])
+    h.command("quiz")
+    h.settle()
+    (call,) = h.questions_posted()
+    now[0] += timedelta(days=2)
+    h.click(click_body(call, user="U1", choices=[0]))
+    h.settle()
+    (eph,) = h.fake.posted("chat.postEphemeral")
+    assert eph.params["text"] == REFUSALS["expired"]
+    assert attempts(h.records) == []
+
+
+def test_choose_two_with_checkboxes_and_submit(harness):
+    harness.command(f"quiz domain {MULTI_DOMAIN}")
+    harness.settle()
+    (call,) = harness.questions_posted()
+    actions = next(b for b in call.blocks if b["type"] == "actions")
+    assert [e["type"] for e in actions["elements"]] == ["checkboxes", "button"]
+    right = correct_of(harness.records, token_of(call))
+    assert len(right) == 2
+    # ticking a box is acknowledged and ignored (Slack sends one block_actions per toggle)
+    toggle = _payload(click_body(call, user="U1", choices=right, submit=True))
+    toggle["actions"][0] = {
+        "action_id": PICK,
+        "block_id": actions["block_id"],
+        "type": "checkboxes",
+        "selected_options": [],
+        "action_ts": "1.0",
+    }
+    assert harness.click("payload=" + quote(json.dumps(toggle))).status == 200
+    # Submit with nothing ticked: a hint; with one ticked: the service asks for exactly two
+    harness.click(click_body(call, user="U1", choices=[], submit=True))
+    harness.click(click_body(call, user="U1", choices=right[:1], submit=True))
+    harness.settle()
+    hint, refusal = harness.fake.posted("chat.postEphemeral")
+    assert PICK_FIRST in hint.params["text"] and "exactly 2" in refusal.params["text"]
+    assert attempts(harness.records) == []
+    harness.click(click_body(call, user="U1", choices=right, submit=True))
+    harness.settle()
+    (update,) = harness.fake.posted("chat.update")
+    assert "Correct!" in all_text(update.blocks) and "You chose B and D" in all_text(update.blocks)
+    assert len(attempts(harness.records)) == 1
+
+
+def test_daily_answers_are_recorded_per_person_with_ephemeral_feedback(harness):
+    driver = next(b for b in background_of(harness.app) if isinstance(b, DailyDriver))
+    driver.store.save(Schedule("C9", "09:00", "Europe/Berlin"), "U1")
+    result = driver.run_daily("C9")
+    assert result.status == "posted"
+    (call,) = harness.questions_posted()
+    assert call.params["channel"] == "C9" and "Question of the day" in all_text(call.blocks)
+    right = correct_of(harness.records, token_of(call))
+    choose = len(right)
+    wrong = [(right[0] + 1) % 4] if choose == 1 else [0, 2]
+    for user, picks in (("U1", right), ("U2", wrong), ("U3", right), ("U1", wrong)):
+        harness.click(click_body(call, user=user, choices=picks, submit=choose > 1))
+        harness.settle()
+    ephemerals = harness.fake.posted("chat.postEphemeral")
+    assert [e.params["user"] for e in ephemerals] == ["U1", "U2", "U3", "U1"]
+    texts = [all_text(e.blocks) for e in ephemerals]
+    assert "Correct!" in texts[0] and "Not quite" in texts[1] and "Correct!" in texts[2]
+    assert "already answered" in texts[3] and "Correct!" in texts[3]  # the first answer stands
+    assert not harness.fake.calls("chat.update"), "the channel's question stays for everyone"
+    assert sorted((u, c) for _, u, c in attempts(harness.records)) == [
+        ("U1", True),
+        ("U2", False),
+        ("U3", True),
+    ]
+    with harness.records.engine.connect() as conn:
+        ts = conn.execute(sa.select(QuizPost.message_ts).where(QuizPost.kind == "daily")).scalar()
+    assert ts == call.response["ts"]
+
+
+def test_exam_runs_in_the_dm_to_a_scaled_score(harness):
+    reply = harness.command("exam 3", user="U7")
+    assert "3-question mock exam" in reply.json()["text"]
+    harness.settle()
+    (opened,) = harness.fake.posted("conversations.open")
+    assert opened.params["users"] == "U7"
+    plan = [True, False, True]  # right, wrong, right -> 100 + 900 * 2/3 = 700
+    for i, right_answer in enumerate(plan, start=1):
+        call = harness.questions_posted()[-1]
+        assert call.params["channel"] == "D7"
+        assert f"Question {i} of 3" in all_text(call.blocks)
+        right = correct_of(harness.records, token_of(call))
+        picks = right if right_answer else ([(right[0] + 1) % 4] if len(right) == 1 else [0, 2])
+        harness.click(click_body(call, user="U7", choices=picks, submit=len(right) > 1))
+        harness.click(click_body(call, user="U7", choices=picks, submit=len(right) > 1))  # double
+        harness.settle()
+    assert len(harness.questions_posted()) == 3, "a double click does not skip a question"
+    final = harness.fake.posted("chat.postMessage")[-1]
+    text = all_text(final.blocks)
+    assert final.params["channel"] == "D7" and "Mock exam finished" in text
+    assert "Scaled score: 700" in text and "passing line 750" in text
+    assert "Below the passing line" in text and "2 of 3 correct" in text
+    assert len(attempts(harness.records)) == 3
+
+
+def test_exam_when_the_dm_cannot_be_opened(harness):
+    harness.fake.fail("conversations.open", "not_allowed_token_type")
+    harness.command("exam", user="U7")
+    harness.settle()
+    (said,) = harness.fake.calls("response_url")
+    assert "couldn't open a direct message" in said.params.get("text", json.dumps(said.params))
+    assert not harness.questions_posted()
+
+
+# --------------------------------------------------------------------------- concurrency
+
+
+def test_1000_concurrent_answer_submissions_give_exactly_one_attempt_each(make_harness, db_url):
+    """100 learners x 10 duplicate clicks on their own question, all at once, over real HTTP."""
+    h = make_harness(db_url)
+    learners = [f"U{i:03d}" for i in range(100)]
+    bodies: list[str] = []
+    expected: dict[str, bool] = {}
+    for n, user in enumerate(learners):
+        shown = h.quiz.next_question(user, "C1")
+        blocks = blocks_to_dicts(question_blocks(shown))
+        right = correct_of(h.records, shown.token)
+        picks = right if n % 3 else ([(right[0] + 1) % 4] if len(right) == 1 else [0, 2])
+        expected[user] = n % 3 != 0
+        body = click_body(
+            blocks,
+            user=user,
+            choices=picks,
+            submit=len(right) > 1,
+            channel="C1",
+            message_ts=f"1700000100.{n:06d}",
+        )
+        bodies += [body] * 10
+    random.Random(1).shuffle(bodies)
+    start = threading.Barrier(100)
+
+    def send(chunk: list[str]) -> list[int]:
+        start.wait()
+        return [h.click(b).status for b in chunk]
+
+    with ThreadPoolExecutor(max_workers=100) as pool:
+        futures = [pool.submit(send, bodies[i::100]) for i in range(100)]
+        statuses = [s for f in futures for s in f.result()]
+    assert statuses == [200] * 1000
+    h.settle(timeout=300)
+    rows = attempts(h.records)
+    assert len(rows) == 100, f"{len(rows)} attempt rows for 100 learners"
+    assert {u: c for _, u, c in rows} == expected
+    assert len({(p, u) for p, u, _ in rows}) == 100
+    updates = h.fake.posted("chat.update")
+    assert len(updates) == 1000 and not h.fake.calls("chat.postEphemeral")
+    verdicts = {u.params["ts"]: all_text(u.blocks) for u in updates}
+    assert len(verdicts) == 100  # every learner's own message got the result
+
+
+# --------------------------------------------------------------------------- /study daily
+
+
+def test_study_daily_on_status_off(harness):
+    for bad, expected in (
+        ("daily on 25:00 Europe/Berlin", "`25:00` is not a time I understand: use 24-hour HH:MM"),
+        ("daily on 9am", "`9am` is not a time I understand"),
+        ("daily on 09:00 Mars/Olympus", "`Mars/Olympus` is not a timezone I know"),
+    ):
+        assert expected in harness.command(bad, channel="C5").json()["text"]
+    harness.settle()
+    assert not harness.fake.calls("response_url")
+    assert harness.command("daily on 09:00 Europe/Berlin weekdays", channel="C5").body == ""
+    harness.settle()
+    (said,) = harness.fake.calls("response_url")
+    assert said.params["response_type"] == "in_channel"
+    assert "09:00 Europe/Berlin, on weekdays (Mon–Fri)" in said.params["text"]
+    assert "CET" in said.params["text"] or "CEST" in said.params["text"]
+    driver = next(b for b in background_of(harness.app) if isinstance(b, DailyDriver))
+    assert driver.store.get("C5") == Schedule("C5", "09:00", "Europe/Berlin", True)
+    harness.command("daily status", channel="C5")
+    harness.settle()
+    harness.command("daily on 7:30", channel="C6", user="U9")  # no timezone: the user's (Berlin)
+    harness.settle()
+    status, default_tz = harness.fake.calls("response_url")[1:]
+    assert "is on: 09:00 Europe/Berlin" in status.params["text"]
+    assert "07:30 Europe/Berlin, every day (your Slack timezone" in default_tz.params["text"]
+    harness.command("daily off", channel="C5")
+    harness.settle()
+    harness.command("daily off", channel="C5")
+    harness.settle()
+    off, again = harness.fake.calls("response_url")[3:]
+    assert "turned the question of the day off" in off.params["text"]
+    assert "already off" in again.params["text"]
+    assert driver.store.get("C5").enabled is False
+
+
+def test_studybot_serve_starts_and_stops_the_daily_scheduler(tmp_path):
+    from bot.slack.runner import serve
+
+    with QuizFakeSlack() as fake:
+        records = Records.from_url(f"sqlite:///{tmp_path / 'serve.db'}")
+        started = threading.Event()
+        ready: list = []
+
+        def on_ready(runner):
+            ready.append(runner)
+            started.set()
+
+        settings = settings_for(fake, tmp_path, port=0)
+        quiz = make_quiz(records, tmp_path)
+        thread = threading.Thread(
+            target=serve,
+            args=(settings, service_for(quiz), records),
+            kwargs={"host": "127.0.0.1", "on_ready": on_ready},
+            daemon=True,
+        )
+        thread.start()
+        assert started.wait(15)
+        (driver,) = [b for b in background_of(ready[0].app) if isinstance(b, DailyDriver)]
+        assert driver.running
+        ready[0].stop()
+        thread.join(10)
+        assert not thread.is_alive() and not driver.running
+        records.close()
