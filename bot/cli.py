@@ -25,7 +25,10 @@ NOTES_DIR = Path(__file__).resolve().parent.parent / "knowledge" / "notes"
 
 
 def _fail(message: str, code: int = 1) -> None:
-    err.print(f"[red]error:[/red] {message}")
+    from rich.markup import escape
+
+    # one line, however long; the message is text, never markup
+    err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -241,6 +244,80 @@ def ask(
 
 
 @app.command()
+def quiz(
+    domain: Annotated[
+        str | None, typer.Option(help="Only this exam domain: 1-4 or a name, e.g. modeling.")
+    ] = None,
+    answer: Annotated[
+        tuple[str, str] | None,
+        typer.Option(
+            "--answer",
+            metavar="ID CHOICES",
+            help="Grade question ID; CHOICES are 0-based option numbers, e.g. 2 or 0,3.",
+        ),
+    ] = None,
+    generate: Annotated[
+        bool, typer.Option("--generate", help="Fill the question bank from the ingested material.")
+    ] = False,
+    count: Annotated[
+        int | None, typer.Option(help="With --generate: at most this many questions.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """An exam-style question (acting as user "terminal"), its grading, or filling the bank."""
+    from bot.quiz_service import QuizError
+    from bot.records import RecordsUnavailable
+    from bot.shell import (
+        ANSWER_HINT_CLI,
+        TERMINAL,
+        grade_json,
+        parse_choices,
+        question_json,
+        render_fill_stats,
+        render_grade,
+        render_question,
+    )
+    from knowledge.store import StoreError
+
+    if answer is not None and (generate or domain is not None):
+        _fail("--answer grades a question; it does not go with --generate or --domain.")
+    if count is not None and not generate:
+        _fail("--count goes with --generate.")
+    if count is not None and count < 1:
+        _fail("--count must be at least 1.")
+    service = _service()
+    try:
+        if answer is not None:
+            token, raw = answer
+            try:
+                choices = parse_choices(raw, one_based=False)
+            except ValueError as exc:
+                _fail(str(exc))
+            grade = service.answer_question(token, TERMINAL, choices)
+            if as_json:
+                print(json.dumps(grade_json(grade), ensure_ascii=False))
+            else:
+                render_grade(console, grade, service.quiz.shown(token), base=0)
+            return
+        if generate:
+            stats = service.fill_bank(domain, count)
+            if as_json:
+                print(json.dumps(stats.to_dict(), ensure_ascii=False))
+            else:
+                render_fill_stats(console, stats)
+            return
+        shown = service.next_question(TERMINAL, TERMINAL, domain)
+    except (QuizError, StoreError, RecordsUnavailable) as exc:
+        _fail(str(exc))
+    if as_json:
+        print(json.dumps(question_json(shown), ensure_ascii=False))
+        return
+    example = ",".join(str(i) for i in range(shown.question.choose))
+    hint = "Answer with: " + ANSWER_HINT_CLI.format(token=shown.token, example=example)
+    render_question(console, shown, base=0, hint=hint)
+
+
+@app.command()
 def shell() -> None:
     """An interactive study conversation in the terminal."""
     from bot.shell import run_shell
@@ -328,6 +405,190 @@ def demo() -> None:
     for text in DEMO_QUESTIONS:
         console.print(f"[bold]ask:[/bold] {text}")
         render_answer(console, service.ask(text, "demo", "demo"))
+    console.rule("[bold]4. A quiz question (offline, from the notes)")
+    _demo_quiz(service)
+
+
+def _demo_quiz(service) -> None:
+    """Fill the bank from the ingested notes, show a question, answer it correctly, grade it."""
+    from bot.quiz_bank import get_question
+    from bot.quiz_service import QuizError
+    from bot.shell import render_grade, render_question
+
+    try:
+        stats = service.fill_bank()
+        shown = service.next_question("demo", "demo")
+    except QuizError as exc:
+        _fail(str(exc))
+    console.print(
+        f"[dim]{stats.bank_size} questions in the bank ({stats.inserted} new from this run)[/dim]"
+    )
+    render_question(console, shown)
+    right = sorted(get_question(service.records, shown.question.question_id).correct)
+    console.print(f"[bold]answer:[/bold] {','.join(str(i + 1) for i in right)}")
+    render_grade(console, service.answer_question(shown.token, "demo", right), shown)
+
+
+# --------------------------------------------------------------------------- stats
+
+
+def _stats_backend():
+    """(StudyStats over the configured records, records) — the schema is brought up to date."""
+    from bot.records import Records
+    from bot.stats import StudyStats
+    from knowledge.blueprint import load_blueprint
+
+    settings = _settings()
+    if not settings.database_url_env:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    records = Records.from_url(settings.database_url)
+    records.upgrade()
+    return StudyStats(records, load_blueprint(settings.blueprint)), records
+
+
+def _as_of(text: str | None):
+    if not text:
+        return None
+    from datetime import UTC, datetime
+
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        _fail(f"--as-of must be an ISO date or time, e.g. 2026-11-25T12:00:00Z (not {text!r}).")
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1%}"
+
+
+@app.command()
+def stats(
+    channel: Annotated[str, typer.Option(help="Slack channel id, e.g. C0123456789.")],
+    period: Annotated[str, typer.Option(help="7d, 30d or all.")] = "30d",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    chart: Annotated[Path | None, typer.Option(help="Also write the chart PNG here.")] = None,
+    csv: Annotated[Path | None, typer.Option(help="Also write the per-learner CSV here.")] = None,
+    as_of: Annotated[str | None, typer.Option(help="Compute as of this UTC time.")] = None,
+) -> None:
+    """A channel's study stats (what `/study stats` shows a team lead)."""
+    from bot.records import RecordsUnavailable
+    from bot.stats import UnknownPeriod
+
+    now = _as_of(as_of)
+    try:
+        backend, records = _stats_backend()
+        try:
+            figures = backend.channel_stats(channel, period, now=now)
+            if csv is not None:
+                csv.write_text(backend.export_csv(channel, period, now=now), encoding="utf-8")
+        finally:
+            records.close()
+    except (UnknownPeriod, RecordsUnavailable) as exc:
+        _fail(str(exc))
+    if chart is not None:
+        from bot.stats_chart import render_stats_chart
+
+        chart.write_bytes(render_stats_chart(figures))
+    if as_json:
+        print(json.dumps(figures.to_dict(), ensure_ascii=False))
+        return
+    table = Table(title=f"Study stats for {channel} ({figures.period_label})", show_header=False)
+    for label, value in [
+        ("Active learners", figures.active_learners),
+        ("Questions asked", figures.questions_asked),
+        ("Quiz answers", figures.quiz_answers),
+        ("Accuracy", f"{_pct(figures.accuracy)} (target {figures.target:.0%})"),
+        (
+            "Question of the day",
+            f"{figures.daily.posts} posted, {figures.daily.answers} answers, "
+            f"{figures.daily.participants} people",
+        ),
+    ]:
+        table.add_row(label, str(value))
+    if figures.weakest:
+        w = figures.weakest
+        focus = f"{w.domain.domain}. {w.domain.name} ({_pct(w.domain.accuracy)})"
+        if w.objective:
+            focus += f"; focus {w.objective} {w.objective_name or ''}".rstrip()
+        table.add_row("Weakest domain", focus)
+    console.print(table)
+    domains = Table(title="Accuracy by domain")
+    for col in ("domain", "answers", "accuracy", f"≥ {figures.target:.0%}"):
+        domains.add_column(col)
+    for d in figures.domains:
+        ok = "–" if d.meets_target is None else ("yes" if d.meets_target else "no")
+        domains.add_row(f"{d.domain}. {d.name}", str(d.answers), _pct(d.accuracy), ok)
+    console.print(domains)
+    weeks = Table(title="Week by week")
+    for col in ("week", "answers", "accuracy", "learners", "questions"):
+        weeks.add_column(col)
+    for w in figures.weeks:
+        weeks.add_row(w.week, str(w.answers), _pct(w.accuracy), str(w.learners), str(w.asks))
+    console.print(weeks)
+    if figures.top_learners:
+        top = Table(title="Top learners")
+        for col in ("learner", "correct", "answers", "accuracy"):
+            top.add_column(col)
+        for t in figures.top_learners:
+            top.add_row(t.user_id, str(t.correct), str(t.answers), _pct(t.accuracy))
+        console.print(top)
+
+
+@app.command()
+def me(
+    user: Annotated[str, typer.Option(help="Slack user id (the terminal's own records: cli).")] = (
+        "cli"
+    ),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    as_of: Annotated[str | None, typer.Option(help="Compute as of this UTC time.")] = None,
+) -> None:
+    """A learner's progress (what `/study me` and the App Home show)."""
+    from bot.records import RecordsUnavailable
+
+    now = _as_of(as_of)
+    try:
+        backend, records = _stats_backend()
+        try:
+            progress = backend.learner_progress(user, now=now)
+        finally:
+            records.close()
+    except RecordsUnavailable as exc:
+        _fail(str(exc))
+    if as_json:
+        print(json.dumps(progress.to_dict(), ensure_ascii=False))
+        return
+    r = progress.readiness
+    if r.enough_data:
+        ready = (
+            f"{r.score} on {r.scale_min}-{r.scale_max} (pass {r.passing_score}; "
+            f"{'at or above' if r.passes else 'below'}), from {r.answers} answers"
+        )
+    else:
+        ready = f"not enough data yet: {r.missing}"
+    table = Table(title=f"Progress of {user}", show_header=False)
+    for label, value in [
+        ("Quiz answers", f"{progress.answers} ({_pct(progress.accuracy)} correct)"),
+        ("Last 7 days", f"{progress.answers_7d} ({_pct(progress.accuracy_7d)})"),
+        ("Reviews due", progress.due_reviews),
+        ("Streak", f"{progress.streak_days} days"),
+        ("Readiness", ready),
+    ]:
+        table.add_row(label, str(value))
+    if progress.focus:
+        f = progress.focus
+        focus = f"{f.domain.domain}. {f.domain.name}"
+        if f.objective:
+            focus += f"; {f.objective} {f.objective_name or ''}".rstrip()
+        table.add_row("Suggested focus", focus)
+    console.print(table)
+    domains = Table(title="Accuracy by domain")
+    for col in ("domain", "answers", "accuracy", "estimate"):
+        domains.add_column(col)
+    for d in progress.domains:
+        est = r.domain_estimates.get(d.domain)
+        domains.add_row(f"{d.domain}. {d.name}", str(d.answers), _pct(d.accuracy), _pct(est))
+    console.print(domains)
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -89,6 +89,7 @@ class Ask(Base):
     __table_args__ = (
         sa.Index(None, "channel_id", "thread_ts"),
         sa.Index(None, "user_id", "created_at"),
+        sa.Index("ix_asks_stats_channel", "channel_id", "created_at", "user_id"),  # 0004: stats
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -193,7 +194,16 @@ class QuizPost(Base):
     """One showing of a question (on demand, daily, exam). Buttons carry its opaque token."""
 
     __tablename__ = "quiz_posts"
-    __table_args__ = (sa.Index(None, "channel_id", "created_at"),)
+    __table_args__ = (
+        sa.Index(None, "channel_id", "created_at"),
+        sa.Index(  # 0004: the daily questions a channel got (stats); one row per channel and day
+            "ix_quiz_posts_daily",
+            "channel_id",
+            "created_at",
+            postgresql_where=sa.text("kind = 'daily'"),
+            sqlite_where=sa.text("kind = 'daily'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(sa.String(32), unique=True)  # secrets.token_urlsafe
@@ -213,7 +223,16 @@ class QuizAttempt(Base):
     __tablename__ = "quiz_attempts"
     __table_args__ = (
         sa.UniqueConstraint("post_id", "user_id"),
-        sa.Index(None, "channel_id", "created_at"),
+        sa.Index(  # 0004: covers the channel stats (replaces 0002's (channel_id, created_at))
+            "ix_quiz_attempts_stats_channel",
+            "channel_id",
+            "created_at",
+            "domain",
+            "objective",
+            "correct",
+            "user_id",
+            "kind",
+        ),
         sa.Index(None, "user_id", "created_at"),
         sa.Index(None, "question_id"),
     )

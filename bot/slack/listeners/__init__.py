@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MODULES = ("mentions", "messages", "commands", "feedback", "home")
+MODULES = ("mentions", "messages", "commands", "feedback", "home", "quiz", "daily", "stats")
 
 
 class AskService(Protocol):
@@ -34,6 +34,12 @@ class AskService(Protocol):
     """
 
     def ask(self, question: str, who: str, where: str, thread: str | None = None) -> Answer: ...
+
+
+class Background(Protocol):
+    def start(self) -> object: ...
+
+    def stop(self) -> None: ...
 
 
 def _router() -> CommandRouter:
@@ -50,6 +56,9 @@ class SlackDeps:
     records: Records
     commands: CommandRouter = field(default_factory=_router)
     progress_reaction: str = "eyes"
+    # Long-running helpers with start()/stop() (the question-of-the-day scheduler): the runner
+    # starts them in `studybot serve` (see `bot.slack.app.background_of`); tests start their own.
+    background: list[Background] = field(default_factory=list)
 
 
 def register_all(app: App, deps: SlackDeps) -> None:
