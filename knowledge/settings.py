@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# Lists read from the environment as JSON (`["a","b"]`) or comma-separated (`a,b`).
+StrList = Annotated[list[str], NoDecode]
 
 
 def _alias(name: str) -> AliasChoices:
@@ -42,7 +46,7 @@ class Settings(BaseSettings):
 
     # Ingest / fetch.
     # Default: the documentation hosts the MLS-C01 study guide links to.
-    allowed_hosts: list[str] = Field(
+    allowed_hosts: StrList = Field(
         default_factory=lambda: [
             "docs.aws.amazon.com",
             "aws.amazon.com",
@@ -50,7 +54,7 @@ class Settings(BaseSettings):
             "sagemaker.readthedocs.io",
         ]
     )
-    allow_private_hosts: list[str] = Field(default_factory=list)
+    allow_private_hosts: StrList = Field(default_factory=list)
     fetch_max_bytes: int = 10_000_000
     fetch_timeout: float = 15.0
     fetch_rate_per_host: float = 2.0
@@ -59,7 +63,7 @@ class Settings(BaseSettings):
 
     # Slack.
     port: int = 3000
-    lead_user_ids: list[str] = Field(default_factory=list)
+    lead_user_ids: StrList = Field(default_factory=list)
     # Where `/study stats` uploads its chart: unset = the lead's DM; a channel id = a thread there.
     stats_channel: str | None = None
 
@@ -78,6 +82,18 @@ class Settings(BaseSettings):
     )
     slack_api_url: str | None = Field(default=None, validation_alias=_alias("SLACK_API_URL"))
     database_url_env: str | None = Field(default=None, validation_alias=_alias("DATABASE_URL"))
+
+    @field_validator("allowed_hosts", "allow_private_hosts", "lead_user_ids", mode="before")
+    @classmethod
+    def _split_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                import json
+
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
 
     @property
     def database_url(self) -> str:

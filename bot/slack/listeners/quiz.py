@@ -440,7 +440,12 @@ def register(app: App, deps: SlackDeps) -> None:
 
     def grade_click(body: dict, action: dict, client: WebClient) -> None:
         try:
-            handle_click(deps, client, parse_click(body, action))
+            click = parse_click(body, action)
+            grade = handle_click(deps, client, click)
+            if grade is not None and not grade.already_answered:
+                from bot.slack.listeners.home import publish_home
+
+                publish_home(client, click.user_id, deps)  # the App Home shows the new answer
         except Exception:  # nothing raises into Bolt
             log.exception("Request %s: quiz click failed", body.get("trigger_id"))
 
