@@ -93,7 +93,7 @@ class IngestPipeline:
         *,
         tagger: DomainTagger | None = None,
         count_tokens: Callable[[str], int] | None = None,
-        batch_size: int = 256,
+        batch_size: int = 1024,
         progress: Progress | None = None,
     ) -> None:
         from knowledge.embeddings import count_tokens as local_count
