@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from knowledge.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from bot.stats import StudyStats
 
 app = typer.Typer(
     help="studybot: a study assistant for certification study groups.",
@@ -432,18 +437,28 @@ def _demo_quiz(service) -> None:
 # --------------------------------------------------------------------------- stats
 
 
-def _stats_backend():
-    """(StudyStats over the configured records, records) — the schema is brought up to date."""
-    from bot.records import Records
+@contextmanager
+def _stats_backend(*errors: type[Exception]) -> Iterator[StudyStats]:
+    """StudyStats over the configured records (schema brought up to date), closed afterwards.
+
+    RecordsUnavailable and `errors` end the command with the message.
+    """
+    from bot.records import Records, RecordsUnavailable
     from bot.stats import StudyStats
     from knowledge.blueprint import load_blueprint
 
-    settings = _settings()
-    if not settings.database_url_env:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    records = Records.from_url(settings.database_url)
-    records.upgrade()
-    return StudyStats(records, load_blueprint(settings.blueprint)), records
+    try:
+        settings = _settings()
+        if not settings.database_url_env:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        records = Records.from_url(settings.database_url)
+        try:
+            records.upgrade()
+            yield StudyStats(records, load_blueprint(settings.blueprint))
+        finally:
+            records.close()
+    except (RecordsUnavailable, *errors) as exc:
+        _fail(str(exc))
 
 
 def _as_of(text: str | None):
@@ -472,20 +487,13 @@ def stats(
     as_of: Annotated[str | None, typer.Option(help="Compute as of this UTC time.")] = None,
 ) -> None:
     """A channel's study stats (what `/study stats` shows a team lead)."""
-    from bot.records import RecordsUnavailable
     from bot.stats import UnknownPeriod
 
     now = _as_of(as_of)
-    try:
-        backend, records = _stats_backend()
-        try:
-            figures = backend.channel_stats(channel, period, now=now)
-            if csv is not None:
-                csv.write_text(backend.export_csv(channel, period, now=now), encoding="utf-8")
-        finally:
-            records.close()
-    except (UnknownPeriod, RecordsUnavailable) as exc:
-        _fail(str(exc))
+    with _stats_backend(UnknownPeriod) as backend:
+        figures = backend.channel_stats(channel, period, now=now)
+        if csv is not None:
+            csv.write_text(backend.export_csv(channel, period, now=now), encoding="utf-8")
     if chart is not None:
         from bot.stats_chart import render_stats_chart
 
@@ -544,17 +552,9 @@ def me(
     as_of: Annotated[str | None, typer.Option(help="Compute as of this UTC time.")] = None,
 ) -> None:
     """A learner's progress (what `/study me` and the App Home show)."""
-    from bot.records import RecordsUnavailable
-
     now = _as_of(as_of)
-    try:
-        backend, records = _stats_backend()
-        try:
-            progress = backend.learner_progress(user, now=now)
-        finally:
-            records.close()
-    except RecordsUnavailable as exc:
-        _fail(str(exc))
+    with _stats_backend() as backend:
+        progress = backend.learner_progress(user, now=now)
     if as_json:
         print(json.dumps(progress.to_dict(), ensure_ascii=False))
         return

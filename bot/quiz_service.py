@@ -503,19 +503,7 @@ class QuizService:
             if grade is None:  # cannot happen: the conflicting row is committed by now
                 raise QuizError("unknown", UNKNOWN)
             return grade
-        return Grade(
-            correct=correct,
-            answer=sorted(q.correct),
-            chosen=chosen,
-            explanation=q.explanation,
-            source=q.source,
-            title=q.title,
-            domain=self.domain_tag(q.domain, q.objective),
-            streak=streak,
-            exam=exam,
-            next=next_post,
-            exam_result=result,
-        )
+        return self._grade(q, correct, chosen, streak, exam, next_post, result)
 
     def _repeat(self, row: Any, who: str) -> Grade | None:
         """The Grade of ``who``'s recorded answer to this post (already_answered), or None."""
@@ -532,16 +520,40 @@ class QuizService:
             if row.exam_id is not None:
                 exam, next_post, result = self._exam_state(conn, row)
             streak = self._streak(conn, who)
+        return self._grade(
+            q,
+            bool(attempt.correct),
+            list(attempt.choices),
+            streak,
+            exam,
+            next_post,
+            result,
+            already_answered=True,
+        )
+
+    def _grade(
+        self,
+        q: _QuestionView,
+        correct: bool,
+        chosen: list[int],
+        streak: int,
+        exam: ExamProgress | None,
+        next_post: ShownQuestion | None,
+        result: ExamResult | None,
+        *,
+        already_answered: bool = False,
+    ) -> Grade:
+        """The Grade of an answer to ``q`` (a first answer, or a repeat when already_answered)."""
         return Grade(
-            correct=bool(attempt.correct),
+            correct=correct,
             answer=sorted(q.correct),
-            chosen=list(attempt.choices),
+            chosen=chosen,
             explanation=q.explanation,
             source=q.source,
             title=q.title,
             domain=self.domain_tag(q.domain, q.objective),
             streak=streak,
-            already_answered=True,
+            already_answered=already_answered,
             exam=exam,
             next=next_post,
             exam_result=result,

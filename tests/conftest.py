@@ -1,11 +1,14 @@
-"""Shared fixtures: isolated settings, the real shared corpus (skipped when absent)."""
+"""Shared fixtures: isolated settings, the real shared corpus (skipped when absent), databases."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.pg import DB_BACKENDS, database_url
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -58,3 +61,13 @@ def notes_settings(tmp_path_factory):
     summary = build_pipeline(settings).run([str(REPO / "knowledge" / "notes")])
     assert summary.pages == 15 and not summary.failures
     return settings
+
+
+@pytest.fixture(params=DB_BACKENDS)
+def db_url(request, tmp_path) -> Iterator[str]:
+    """A fresh, empty database URL: a SQLite file, or a PostgreSQL schema dropped afterwards.
+
+    The PostgreSQL run is marked `postgres` and skipped with the reason when it is unreachable.
+    """
+    with database_url(request.param, tmp_path, request.module.__name__.rpartition(".")[2]) as url:
+        yield url

@@ -7,7 +7,6 @@ a recording callback, except where the Slack poster is driven against the fake S
 from __future__ import annotations
 
 import threading
-import uuid
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -31,8 +30,8 @@ from bot.daily import (
 from bot.quiz_service import DailyRecap, QuizService, ShownQuestion
 from bot.records import DailyPost, QuizPost, Records
 from bot.slack.listeners.daily import slack_poster
+from tests.pg import database_url
 from tests.test_quiz_slack import QuizFakeSlack, all_text, correct_of, make_quiz, seed_bank
-from tests.test_records import _PG_URL
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -70,20 +69,10 @@ class Clock:
 
 
 @pytest.fixture
-def pg_url():
+def pg_url(tmp_path):
     """A throwaway PostgreSQL schema (dropped afterwards), or a skip with the reason."""
-    if _PG_URL is None:
-        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432 (users postgres/root, db test)")
-    schema = f"test_daily_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(_PG_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{_PG_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with database_url("postgresql", tmp_path, "test_daily") as url:
+        yield url
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import random
 import threading
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -41,45 +40,6 @@ WORDS = [
     "lima",
     "mike",
 ]
-
-
-def _pg_base_url() -> str | None:
-    try:
-        import psycopg
-    except ImportError:
-        return None
-    for user in ("postgres", "root"):
-        try:
-            with psycopg.connect(
-                f"host=127.0.0.1 port=5432 dbname=test user={user} connect_timeout=2"
-            ):
-                return f"postgresql+psycopg://{user}@127.0.0.1:5432/test"
-        except psycopg.Error:
-            continue
-    return None
-
-
-_PG_URL = _pg_base_url()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request, tmp_path) -> Iterator[str]:
-    """A fresh database: a SQLite file, or a PostgreSQL schema dropped afterwards."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'quiz.db'}"
-        return
-    if _PG_URL is None:
-        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432 (users postgres/root, db test)")
-    schema = f"test_quiz_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(_PG_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{_PG_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture

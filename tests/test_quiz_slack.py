@@ -12,7 +12,6 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -64,7 +63,7 @@ from knowledge.quiz import Question
 from knowledge.settings import Settings
 from knowledge.types import DomainTag
 from tests.fakes.slack_api import Call, FakeSlackAPI, SlackSender
-from tests.test_records import _PG_URL
+from tests.test_quiz_service import EmptyStore
 from tests.test_slack_app import SECRET, DrainableExecutor, command_body, settings_for
 
 BLUEPRINT = load_blueprint("mls-c01")
@@ -99,19 +98,6 @@ class QuizFakeSlack(FakeSlackAPI):
     def _record(self, call: Call) -> None:
         self.received[id(call)] = time.monotonic()
         super()._record(call)
-
-
-class EmptyStore:
-    """TEST DOUBLE for the knowledge store: nothing ingested, so no gap filling happens."""
-
-    def exists(self) -> bool:
-        return False
-
-    def count(self) -> int:
-        return 0
-
-    def generation(self) -> int:
-        return 0
 
 
 def seed_questions(per_domain: int = 6) -> list[Question]:
@@ -181,26 +167,6 @@ def attempts(records: Records) -> list[tuple]:
         return conn.execute(
             sa.select(QuizAttempt.post_id, QuizAttempt.user_id, QuizAttempt.correct)
         ).all()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request, tmp_path) -> Iterator[str]:
-    """A fresh database: a SQLite file, or a PostgreSQL schema dropped afterwards."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'quiz.db'}"
-        return
-    if _PG_URL is None:
-        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432 (users postgres/root, db test)")
-    schema = f"test_quiz_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(_PG_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{_PG_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @dataclass

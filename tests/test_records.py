@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -23,48 +22,13 @@ from bot.records import (
     normalize_url,
 )
 from knowledge.types import Answer, Citation, DomainTag
+from tests.pg import PG_URL
 
 TABLES = {"asks", "feedback", "slack_events", "bot_threads"}
 
 
-def _pg_base_url() -> str | None:
-    """The first PostgreSQL login that works (trust auth), or None."""
-    try:
-        import psycopg
-    except ImportError:
-        return None
-    for user in ("postgres", "root"):
-        try:
-            with psycopg.connect(
-                f"host=127.0.0.1 port=5432 dbname=test user={user} connect_timeout=2"
-            ):
-                return f"postgresql+psycopg://{user}@127.0.0.1:5432/test"
-        except psycopg.Error:
-            continue
-    return None
-
-
-_PG_URL = _pg_base_url()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request, tmp_path) -> Iterator[str]:
-    """A fresh, empty database URL: a SQLite file, or a PostgreSQL schema dropped afterwards."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'records.db'}"
-        return
-    if _PG_URL is None:
-        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432 (users postgres/root, db test)")
-    schema = f"test_records_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(_PG_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{_PG_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+# bench/quiz_clicks.py reads the PostgreSQL URL from here.
+_PG_URL = PG_URL
 
 
 @pytest.fixture

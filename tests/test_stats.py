@@ -35,6 +35,7 @@ from bot.stats import (
 )
 from bot.stats_chart import PNG_SIGNATURE, render_stats_chart
 from knowledge.blueprint import load_blueprint
+from tests.pg import DB_BACKENDS, database_url
 
 BP = load_blueprint("mls-c01")
 
@@ -215,46 +216,11 @@ def seed(records: Records) -> None:
 # --------------------------------------------------------------------------- databases
 
 
-def _pg_base_url() -> str | None:
-    try:
-        import psycopg
-    except ImportError:
-        return None
-    for user in ("postgres", "root"):
-        try:
-            with psycopg.connect(
-                f"host=127.0.0.1 port=5432 dbname=test user={user} connect_timeout=2"
-            ):
-                return f"postgresql+psycopg://{user}@127.0.0.1:5432/test"
-        except psycopg.Error:
-            continue
-    return None
-
-
-PG_URL = _pg_base_url()
-PG_SKIP = "PostgreSQL is not reachable on 127.0.0.1:5432 (users postgres/root, database test)"
-
-
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-)
+@pytest.fixture(scope="module", params=DB_BACKENDS)
 def db_url(request, tmp_path_factory) -> Iterator[str]:
-    """An empty database: a SQLite file, or a PostgreSQL schema dropped afterwards."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('stats') / 'records.db'}"
-        return
-    if PG_URL is None:
-        pytest.skip(PG_SKIP)
-    schema = f"test_stats_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    """Module-scoped (the history is seeded once): a SQLite file or a PostgreSQL schema."""
+    with database_url(request.param, tmp_path_factory.mktemp("stats"), "test_stats") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -120,6 +120,39 @@ def claim(
     return False
 
 
+def answer_event(
+    client: WebClient,
+    deps: SlackDeps,
+    event: dict,
+    *,
+    event_id: str | None,
+    bot_user_id: str | None,
+    reply_thread_ts: str | None,
+    context_thread_ts: str | None,
+    leading_mention: bool = False,
+) -> None:
+    """Answer a message event (a mention, a DM, a thread follow-up) once: claim it, then answer.
+
+    `leading_mention`: strip a leading mention of anyone (app_mention), see `strip_mentions`.
+    """
+    channel, ts = event["channel"], event["ts"]
+    if not claim(
+        client, deps, event_id=event_id, channel_id=channel, ts=ts, reply_thread_ts=reply_thread_ts
+    ):
+        return
+    question = Question(
+        text=strip_mentions(event.get("text", ""), bot_user_id, leading=leading_mention),
+        user_id=event["user"],
+        channel_id=channel,
+        request_id=event_id or ts,
+        reply_thread_ts=reply_thread_ts,
+        context_thread_ts=context_thread_ts,
+        source_ts=ts,
+        bot_user_id=bot_user_id,
+    )
+    answer(client, deps, question)
+
+
 def answer(
     client: WebClient, deps: SlackDeps, q: Question, *, respond: Respond | None = None
 ) -> str | None:
@@ -127,15 +160,7 @@ def answer(
     text = q.text.strip()
     if not text:
         me = f"<@{q.bot_user_id}>" if q.bot_user_id else "@studybot"
-        post_line(
-            client,
-            q.channel_id,
-            EMPTY_QUESTION.format(me=me),
-            thread_ts=q.reply_thread_ts,
-            request_id=q.request_id,
-            respond=respond,
-            warning=False,
-        )
+        _tell(client, q, EMPTY_QUESTION.format(me=me), respond, warning=False)
         return None
     reacted = q.source_ts is not None and _reaction(client, deps, q, add=True)
     try:
@@ -144,25 +169,11 @@ def answer(
             result = deps.service.ask(text, q.user_id, q.channel_id, q.context_thread_ts)
         except RecordsUnavailable as e:
             log.error("Request %s: records unavailable while answering: %s", q.request_id, e)
-            post_line(
-                client,
-                q.channel_id,
-                RECORDS_DOWN,
-                thread_ts=q.reply_thread_ts,
-                request_id=q.request_id,
-                respond=respond,
-            )
+            _tell(client, q, RECORDS_DOWN, respond)
             return None
         except Exception:
             log.exception("Request %s: the study service failed", q.request_id)
-            post_line(
-                client,
-                q.channel_id,
-                SERVICE_DOWN,
-                thread_ts=q.reply_thread_ts,
-                request_id=q.request_id,
-                respond=respond,
-            )
+            _tell(client, q, SERVICE_DOWN, respond)
             return None
         latency_ms = int((time.monotonic() - started) * 1000)
         try:
@@ -214,6 +225,21 @@ def post_line(
 # --------------------------------------------------------------------------- helpers
 
 
+def _tell(
+    client: WebClient, q: Question, text: str, respond: Respond | None, *, warning: bool = True
+) -> None:
+    """`post_line` where the answer to `q` goes."""
+    post_line(
+        client,
+        q.channel_id,
+        text,
+        thread_ts=q.reply_thread_ts,
+        request_id=q.request_id,
+        respond=respond,
+        warning=warning,
+    )
+
+
 def _record(deps: SlackDeps, text: str, result: Answer, q: Question, latency_ms: int) -> int | None:
     try:
         return deps.records.record_ask(
@@ -252,13 +278,7 @@ def _post_answer(
         if code in NOT_THERE and respond is not None:
             _respond(respond, q.request_id, text=fallback, blocks=blocks)
         elif code not in SILENT_ERRORS:
-            post_line(
-                client,
-                q.channel_id,
-                POST_FAILED,
-                thread_ts=q.reply_thread_ts,
-                request_id=q.request_id,
-            )
+            _tell(client, q, POST_FAILED, None)
     except (SlackClientError, OSError) as e:
         log.error("Request %s: posting the answer failed: %s", q.request_id, e)
     return None

@@ -22,24 +22,16 @@ def register(app: App, deps: SlackDeps) -> None:
         ack()
 
     def answer_mention(body: dict, event: dict, context: BoltContext, client: WebClient) -> None:
-        event_id = body.get("event_id")
-        channel, ts = event["channel"], event["ts"]
         thread_ts = event.get("thread_ts")
-        reply_to = thread_ts or ts
-        if not asking.claim(
-            client, deps, event_id=event_id, channel_id=channel, ts=ts, reply_thread_ts=reply_to
-        ):
-            return
-        question = asking.Question(
-            text=asking.strip_mentions(event.get("text", ""), context.bot_user_id, leading=True),
-            user_id=event["user"],
-            channel_id=channel,
-            request_id=event_id or ts,
-            reply_thread_ts=reply_to,
-            context_thread_ts=thread_ts,
-            source_ts=ts,
+        asking.answer_event(
+            client,
+            deps,
+            event,
+            event_id=body.get("event_id"),
             bot_user_id=context.bot_user_id,
+            reply_thread_ts=thread_ts or event["ts"],
+            context_thread_ts=thread_ts,
+            leading_mention=True,
         )
-        asking.answer(client, deps, question)
 
     app.event("app_mention", matchers=[from_a_person])(ack=ack_mention, lazy=[answer_mention])

@@ -46,8 +46,7 @@ def register(app: App, deps: SlackDeps) -> None:
 
     def answer_message(body: dict, event: dict, context: BoltContext, client: WebClient) -> None:
         event_id = body.get("event_id")
-        channel, ts = event["channel"], event["ts"]
-        thread_ts = event.get("thread_ts")
+        channel, thread_ts = event["channel"], event.get("thread_ts")
         if event.get("channel_type") != "im":
             try:
                 if not deps.records.is_bot_thread(channel, thread_ts):
@@ -55,20 +54,14 @@ def register(app: App, deps: SlackDeps) -> None:
             except RecordsUnavailable as e:
                 log.error("Event %s: is %s my thread? %s", event_id, thread_ts, e)
                 return
-        if not asking.claim(
-            client, deps, event_id=event_id, channel_id=channel, ts=ts, reply_thread_ts=thread_ts
-        ):
-            return
-        question = asking.Question(
-            text=asking.strip_mentions(event.get("text", ""), context.bot_user_id),
-            user_id=event["user"],
-            channel_id=channel,
-            request_id=event_id or ts,
+        asking.answer_event(
+            client,
+            deps,
+            event,
+            event_id=event_id,
+            bot_user_id=context.bot_user_id,
             reply_thread_ts=thread_ts,
             context_thread_ts=thread_ts,
-            source_ts=ts,
-            bot_user_id=context.bot_user_id,
         )
-        asking.answer(client, deps, question)
 
     app.event("message", matchers=[wanted])(ack=ack_message, lazy=[answer_message])
