@@ -178,6 +178,8 @@ def create_app(
     finally:
         bolt_log.removeFilter(quiet)
     deps = SlackDeps(service=service, records=records)
+    if executor is not None:
+        deps.executor = executor
     register_all(app, deps)
     setattr(app, _BACKGROUND, deps.background)  # started by `runner.serve` (studybot serve)
     return app

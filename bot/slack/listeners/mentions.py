@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.slack.listeners import asking
+from bot.slack.listeners import ack_then, asking
 
 if TYPE_CHECKING:
-    from slack_bolt import Ack, App, BoltContext
+    from slack_bolt import App, BoltContext
     from slack_sdk import WebClient
 
     from bot.slack.listeners import SlackDeps
@@ -18,9 +18,6 @@ def from_a_person(event: dict) -> bool:
 
 
 def register(app: App, deps: SlackDeps) -> None:
-    def ack_mention(ack: Ack) -> None:
-        ack()
-
     def answer_mention(body: dict, event: dict, context: BoltContext, client: WebClient) -> None:
         thread_ts = event.get("thread_ts")
         asking.answer_event(
@@ -34,4 +31,4 @@ def register(app: App, deps: SlackDeps) -> None:
             leading_mention=True,
         )
 
-    app.event("app_mention", matchers=[from_a_person])(ack=ack_mention, lazy=[answer_mention])
+    app.event("app_mention", matchers=[from_a_person])(ack_then(deps, answer_mention))

@@ -10,10 +10,10 @@ import logging
 from typing import TYPE_CHECKING
 
 from bot.records import RecordsUnavailable
-from bot.slack.listeners import asking
+from bot.slack.listeners import ack_then, asking
 
 if TYPE_CHECKING:
-    from slack_bolt import Ack, App, BoltContext
+    from slack_bolt import App, BoltContext
     from slack_sdk import WebClient
 
     from bot.slack.listeners import SlackDeps
@@ -41,9 +41,6 @@ def wanted(event: dict, context: BoltContext) -> bool:
 
 
 def register(app: App, deps: SlackDeps) -> None:
-    def ack_message(ack: Ack) -> None:
-        ack()
-
     def answer_message(body: dict, event: dict, context: BoltContext, client: WebClient) -> None:
         event_id = body.get("event_id")
         channel, thread_ts = event["channel"], event.get("thread_ts")
@@ -64,4 +61,4 @@ def register(app: App, deps: SlackDeps) -> None:
             context_thread_ts=thread_ts,
         )
 
-    app.event("message", matchers=[wanted])(ack=ack_message, lazy=[answer_message])
+    app.event("message", matchers=[wanted])(ack_then(deps, answer_message))

@@ -22,6 +22,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.quiz_service import Grade, QuizError, ShownQuestion
 from bot.records import RecordsUnavailable
 from bot.slack.blocks import error_blocks
+from bot.slack.listeners import ack_then
 from bot.slack.listeners.asking import NOT_THERE, RECORDS_DOWN, SERVICE_DOWN
 from bot.slack.listeners.commands import CommandRequest, Subcommand
 from bot.slack.mrkdwn import escape
@@ -449,6 +450,6 @@ def register(app: App, deps: SlackDeps) -> None:
         except Exception:  # nothing raises into Bolt
             log.exception("Request %s: quiz click failed", body.get("trigger_id"))
 
-    app.action(re.compile(rf"^{ANSWER_PREFIX}\d+$"))(ack=ack_now, lazy=[grade_click])
-    app.action(SUBMIT)(ack=ack_now, lazy=[grade_click])
+    app.action(re.compile(rf"^{ANSWER_PREFIX}\d+$"))(ack_then(deps, grade_click))
+    app.action(SUBMIT)(ack_then(deps, grade_click))
     app.action(PICK)(ack_now)  # ticking a checkbox: nothing to do until Submit
