@@ -30,7 +30,6 @@ import shutil
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -43,7 +42,6 @@ from bench.common import latency_summary, print_table, write_results  # noqa: E4
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 DAYS = 365
 SEED = 20261125
-PG_BASE = "postgresql+psycopg://{user}@127.0.0.1:5432/test"
 TARGET_P95_MS = {"postgresql": 100.0, "sqlite": 300.0}
 QUESTIONS_PER_OBJECTIVE = 40
 BATCH = 50_000
@@ -440,20 +438,23 @@ def chart_timing(history_stats: list) -> dict:
     }
 
 
-def pg_url() -> str | None:
+def schema_mb(url: str) -> float:
+    """The size of the tables in the URL's schema (its search_path), in MiB."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
     try:
-        import psycopg
-    except ImportError:
-        return None
-    for user in ("postgres", "root"):
-        try:
-            with psycopg.connect(
-                f"host=127.0.0.1 port=5432 dbname=test user={user} connect_timeout=2"
-            ):
-                return PG_BASE.format(user=user)
-        except psycopg.Error:
-            continue
-    return None
+        with engine.connect() as conn:
+            size = conn.execute(
+                sa.text(
+                    "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = current_schema() AND c.relkind = 'r'"
+                )
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    return round(float(size) / 2**20, 1)
 
 
 def main() -> None:
@@ -466,8 +467,6 @@ def main() -> None:
     parser.add_argument("--skip-pg", action="store_true")
     parser.add_argument("--skip-sqlite", action="store_true")
     args = parser.parse_args()
-
-    import sqlalchemy as sa
 
     t0 = time.perf_counter()
     history = History(args.attempts, args.learners, args.channels, args.asks, SEED)
@@ -507,37 +506,17 @@ def main() -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
     chart_inputs: list = []
-    base = None if args.skip_pg else pg_url()
-    if base is not None:
-        schema = f"bench_stats_{uuid.uuid4().hex[:10]}"
-        admin = sa.create_engine(base)
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        try:
-            results["backends"]["postgresql"], chart_inputs = run_backend(
-                "postgresql", f"{base}?options=-csearch_path%3D{schema}", history, args.samples
-            )
-            with admin.connect() as conn:
-                results["backends"]["postgresql"]["schema_mb"] = round(
-                    float(
-                        conn.execute(
-                            sa.text(
-                                "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c "
-                                "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                                "WHERE n.nspname = :s AND c.relkind = 'r'"
-                            ),
-                            {"s": schema},
-                        ).scalar_one()
-                    )
-                    / 2**20,
-                    1,
+    if not args.skip_pg:
+        from tests.pg import PG_URL, temporary_schema
+
+        if PG_URL is None:
+            results["backends"]["postgresql"] = {"skipped": "PostgreSQL not reachable"}
+        else:
+            with temporary_schema("bench_stats") as url:
+                results["backends"]["postgresql"], chart_inputs = run_backend(
+                    "postgresql", url, history, args.samples
                 )
-        finally:
-            with admin.begin() as conn:
-                conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
-    elif not args.skip_pg:
-        results["backends"]["postgresql"] = {"skipped": "PostgreSQL not reachable"}
+                results["backends"]["postgresql"]["schema_mb"] = schema_mb(url)
 
     if chart_inputs:  # the largest channel's figures, 7d / 30d / all
         results["chart"] = chart_timing(chart_inputs)
