@@ -212,11 +212,10 @@ class KnowledgeStore:
         col = self._get_collection(create=False)
         if col is None:
             return []
-        n = min(k, max(1, self.count()))
         got = self._call(
             col.query,
             query_embeddings=[vector],
-            n_results=n,
+            n_results=max(1, k),  # Chroma returns fewer when the store is smaller
             where=where,
             include=["documents", "metadatas", "distances"],
         )
