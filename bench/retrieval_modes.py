@@ -1,79 +1,78 @@
 """hit@1, hit@5, MRR and domain accuracy for dense only, BM25 only and hybrid retrieval.
 
 Runs tests/data/retrieval_eval.jsonl against the store in STUDYBOT_DATA_DIR (built from the
-study guide and the AWS guides), with the same per-source cap and domain tagging as answers:
+study guide and the AWS guides), each mode with the same per-source cap (2) and the same
+domain tagging as answers (`knowledge.answer.domain_tags`):
 
     STUDYBOT_DATA_DIR=/tmp/sb-cov .venv/bin/python bench/retrieval_modes.py
 
 Writes bench/results/retrieval_quality_sb_cov.json.
 """
 
+from __future__ import annotations
+
 import json
 import sys
+from pathlib import Path
 
-sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1]))
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 
-from knowledge.answer import domain_tags
-from knowledge.blueprint import load_blueprint
-from knowledge.evaluate import evaluate, load_eval
-from knowledge.retrieve import Retriever
-from knowledge.settings import Settings
-from knowledge.types import Hit
-
-s = Settings()
-r = Retriever.from_settings(s)
-bp = load_blueprint()
-r.refresh_lexical()
-items = load_eval("tests/data/retrieval_eval.jsonl")
+from knowledge.answer import domain_tags  # noqa: E402
+from knowledge.blueprint import load_blueprint  # noqa: E402
+from knowledge.evaluate import evaluate, load_eval  # noqa: E402
+from knowledge.retrieve import Retriever, cap_per_source  # noqa: E402
+from knowledge.settings import Settings  # noqa: E402
+from knowledge.types import Hit  # noqa: E402
 
 
-def to_hits(ids_scores):
-    got = r.store.get([i for i, _ in ids_scores])
-    out = []
-    for cid, sc in ids_scores:
-        if cid not in got:
-            continue
-        m = got[cid].metadata
-        out.append(
-            Hit(
-                cid,
-                got[cid].text,
-                m["source"],
-                m.get("title", ""),
-                m.get("title_path", ""),
-                int(m["domain"]),
-                m["objective"],
-                sc,
+def main() -> None:
+    retriever = Retriever.from_settings(Settings())
+    blueprint = load_blueprint()
+    retriever.refresh_lexical()
+    items = load_eval(REPO / "tests/data/retrieval_eval.jsonl")
+
+    def as_hits(ids: list[str]) -> list[Hit]:
+        got = retriever.store.get(ids)
+        sources = {i: got[i].metadata["source"] for i in ids if i in got}
+        hits = []
+        for cid in cap_per_source([i for i in ids if i in got], sources, 2)[:5]:
+            m = got[cid].metadata
+            hits.append(
+                Hit(
+                    cid,
+                    got[cid].text,
+                    m["source"],
+                    m.get("title", ""),
+                    m.get("title_path", ""),
+                    int(m["domain"]),
+                    m["objective"],
+                    1.0,
+                )
             )
+        return hits
+
+    def dense(q: str) -> list[Hit]:
+        return as_hits(
+            [x.id for x in retriever.store.query(retriever.embeddings.embed_query(q), 20)]
         )
-    return out
+
+    def lexical(q: str) -> list[Hit]:
+        return as_hits([cid for cid, _ in retriever.lexical.search(q, 40)])
+
+    def hybrid(q: str) -> list[Hit]:
+        return retriever.search(q, k=5)
+
+    def primary(q: str, hits: list[Hit]) -> int | None:
+        tags = domain_tags(hits, blueprint)
+        return tags[0].id if tags else None
+
+    out = {}
+    for name, fn in [("dense", dense), ("bm25", lexical), ("hybrid", hybrid)]:
+        out[name] = evaluate(items, fn, primary).to_dict()
+        print(name, out[name], flush=True)
+    (REPO / "bench/results/retrieval_quality_sb_cov.json").write_text(json.dumps(out, indent=2))
 
 
-def dense(q):
-    v = r.embeddings.embed_query(q)
-    res = r.store.query(v, 20)
-    from knowledge.retrieve import cap_per_source
-
-    ids = cap_per_source([x.id for x in res], {x.id: x.metadata["source"] for x in res}, 2)[:5]
-    return to_hits([(i, 1.0) for i in ids])
-
-
-def lexical(q):
-    res = r.lexical.search(q, 40)
-    got = r.store.get([i for i, _ in res])
-    from knowledge.retrieve import cap_per_source
-
-    ids = cap_per_source(
-        [i for i, _ in res if i in got],
-        {i: got[i].metadata["source"] for i, _ in res if i in got},
-        2,
-    )[:5]
-    return to_hits([(i, 1.0) for i in ids])
-
-
-prim = lambda q, hits: domain_tags(hits, bp)[0].id if domain_tags(hits, bp) else None
-out = {}
-for name, fn in [("dense", dense), ("bm25", lexical), ("hybrid", lambda q: r.search(q, k=5))]:
-    out[name] = evaluate(items, fn, prim).to_dict()
-    print(name, out[name], flush=True)
-json.dump(out, open("bench/results/retrieval_quality_sb_cov.json", "w"), indent=2)
+if __name__ == "__main__":
+    main()
