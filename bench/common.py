@@ -80,6 +80,13 @@ def make_settings(data_dir: Path | None = None, **overrides):
     return Settings(data_dir=data_dir, _env_file=None, **overrides)
 
 
+def default_settings():
+    """The product defaults (no `.env`, no environment data dir); creates no directory."""
+    from knowledge.settings import Settings
+
+    return Settings(_env_file=None)
+
+
 def sorted_pages(folder: Path, limit: int | None = None) -> list[Path]:
     """Markdown pages of a guide, sorted by path (first `limit`)."""
     pages = sorted(p for p in folder.glob("*.md") if p.is_file())

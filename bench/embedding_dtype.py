@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import (  # noqa: E402
     SAGEMAKER_DOCS,
-    make_settings,
+    default_settings,
     median,
     peak_rss_mb,
     percentile,
@@ -52,7 +52,7 @@ def main() -> None:
 
     from knowledge.embeddings import LocalEmbeddings, count_tokens
 
-    settings = make_settings()
+    settings = default_settings()
     prepared = prepare_chunks(sorted_pages(SAGEMAKER_DOCS), settings, limit=args.chunks)
     texts = [p.embed_text for p in prepared]
     tokens = [count_tokens(t) for t in texts]

@@ -38,6 +38,7 @@ from bench.common import (  # noqa: E402
     SAGEMAKER_DOCS,
     STUDYBOT_BIN,
     child_env,
+    default_settings,
     fresh_data_dir,
     make_settings,
     median,
@@ -376,7 +377,7 @@ def main() -> None:
     args = parser.parse_args()
     require_corpus()
     if args.dtype is None:
-        args.dtype = make_settings().embedding_dtype
+        args.dtype = default_settings().embedding_dtype
     if args.batch_size is None:
         import inspect
 

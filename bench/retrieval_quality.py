@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import (  # noqa: E402
     RETRIEVAL_EVAL,
+    default_settings,
     ensure_corpus_store,
     make_settings,
     print_table,
@@ -153,7 +154,7 @@ def main() -> None:
 
     from knowledge.evaluate import load_eval
 
-    defaults = make_settings()
+    defaults = default_settings()
     sizes = (
         [int(x) for x in args.chunk_tokens.split(",")]
         if args.chunk_tokens
@@ -181,7 +182,15 @@ def main() -> None:
     if len(per_size) > 1:
         print_table(
             "Hybrid by chunk size",
-            ["chunk_tokens", "chunks", "hit@1", "hit@5", "MRR", "domain acc", "build s"],
+            [
+                "chunk_tokens",
+                "chunks",
+                "hit@1",
+                "hit@5",
+                "MRR",
+                "domain acc",
+                "build s (shared CPU)",
+            ],
             [
                 (
                     r["chunk_tokens"],

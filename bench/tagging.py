@@ -36,7 +36,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import TAGGING_LABELS, make_settings, print_table, write_results  # noqa: E402
+from bench.common import (  # noqa: E402
+    TAGGING_LABELS,
+    default_settings,
+    print_table,
+    write_results,
+)
 
 CONSTANTS = ("EMBED_WEIGHT", "KEYWORD_WEIGHT", "TITLE_WEIGHT", "TEMPERATURE")
 GRID = {
@@ -89,7 +94,7 @@ class Bench:
         self.tagmod = tagmod
         self.labels = labels
         self.current = {c: getattr(tagmod, c) for c in CONSTANTS}
-        blueprint = load_blueprint(make_settings().blueprint)
+        blueprint = load_blueprint(default_settings().blueprint)
         texts = [f"{d['title']}\n{d['text']}" for d in labels]
         titles = sorted({d["title"] for d in labels if d["title"].strip()})
         t0 = time.perf_counter()
@@ -162,7 +167,7 @@ def main() -> None:
     if not args.labels.exists():
         sys.exit(f"{args.labels} does not exist yet")
     labels = load_labels(args.labels)
-    dtype = args.dtype or make_settings().embedding_dtype
+    dtype = args.dtype or default_settings().embedding_dtype
     bench = Bench(labels, dtype)
     current = bench.current
     print(f"{len(labels)} labelled passages; embedded in {bench.embed_seconds:.1f} s ({dtype})")
