@@ -32,7 +32,7 @@ import socket
 import tempfile
 import time
 import urllib.robotparser
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,7 +45,6 @@ __all__ = [
     "FetchPolicy",
     "FetchResult",
     "Fetcher",
-    "default_allowed_hosts",
 ]
 
 log = logging.getLogger(__name__)
@@ -147,23 +146,6 @@ class _CacheEntry:
     etag: str | None
     last_modified: str | None
     body: bytes
-
-
-def default_allowed_hosts(urls: Iterable[str]) -> set[str]:
-    """Return the lower-case host names of the http(s) URLs in ``urls``.
-
-    Used to build the default allow-list from a study guide's links; anything that is
-    not a parseable http/https URL with a host is skipped.
-    """
-    hosts: set[str] = set()
-    for raw in urls:
-        try:
-            url = httpx.URL(raw.strip())
-        except (httpx.InvalidURL, TypeError, ValueError):
-            continue
-        if url.scheme in ("http", "https") and url.host:
-            hosts.add(_norm_host(url.host))
-    return hosts
 
 
 def _norm_host(host: str) -> str:

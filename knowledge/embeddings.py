@@ -93,11 +93,6 @@ class LocalEmbeddings(Embeddings):
     def model(self):
         return _load_sentence_transformer(self.dtype)
 
-    @property
-    def max_tokens(self) -> int:
-        """Longest input the model reads before truncating (word pieces, incl. specials)."""
-        return int(self.model.max_seq_length)
-
     def _encode(self, texts: list[str]) -> list[list[float]]:
         if not texts:
             return []

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ingest.fetch import Fetcher, FetchError, FetchPolicy, FetchResult, default_allowed_hosts
+from ingest.fetch import Fetcher, FetchError, FetchPolicy, FetchResult
 
 HTML = b"<html><body><h1>SageMaker</h1></body></html>"
 PDF = b"%PDF-1.4\n% study notes\n%%EOF\n"
@@ -598,15 +598,3 @@ def test_unexpected_client_errors_become_fetch_errors(fake_time: FakeTime) -> No
     ) as fetcher:
         reason = _reason(lambda: fetcher.fetch("http://a.example/"))
     assert reason == "unexpected error: RuntimeError: boom"
-
-
-def test_default_allowed_hosts() -> None:
-    urls = [
-        "https://Docs.AWS.amazon.com/sagemaker/latest/dg/whatis.html",
-        "http://example.org:8080/a#frag",
-        "https://docs.aws.amazon.com/other",
-        "mailto:someone@example.com",
-        "not a url",
-        "",
-    ]
-    assert default_allowed_hosts(urls) == {"docs.aws.amazon.com", "example.org"}
