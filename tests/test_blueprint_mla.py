@@ -1,0 +1,38 @@
+"""The MLA-C01 blueprint: facts from the exam guide, keywords that tell objectives apart."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingest.tag import DomainTagger
+from knowledge.blueprint import load_blueprint
+from knowledge.embeddings import LocalEmbeddings
+
+
+@pytest.fixture(scope="module")
+def tagger() -> DomainTagger:
+    return DomainTagger(load_blueprint("mla-c01"), LocalEmbeddings())
+
+
+def test_mla_blueprint_matches_the_exam_guide():
+    bp = load_blueprint("mla-c01")
+    assert bp.name == "AWS Certified Machine Learning Engineer - Associate"
+    assert {d.id: d.weight for d in bp.domains} == {1: 28, 2: 26, 3: 22, 4: 24}
+    assert sum(d.weight for d in bp.domains) == 100
+    assert [o.id for o in bp.objectives] == [f"{d}.{t}" for d in range(1, 5) for t in range(1, 4)]
+    assert bp.domain(3).name == "Deployment and Orchestration of ML Workflows"
+    assert bp.objective("4.3").name == "Secure AWS resources"
+    assert (bp.exam.questions, bp.exam.minutes) == (65, 130)
+    assert (bp.exam.scale.min, bp.exam.scale.max, bp.exam.passing_score) == (100, 1000, 720)
+    assert {"ordering", "matching", "case study"} <= set(bp.exam.question_types)
+    assert bp.find_domain("monitoring").id == 4 and bp.find_domain("data preparation").id == 1
+
+
+def test_mla_keywords_point_to_their_own_objective(tagger):
+    """Each keyword, read alone, scores for its own objective only (none is listed twice)."""
+    bp = tagger.blueprint
+    assert all(len(o.keywords) >= 20 and len(o.description) > 100 for o in bp.objectives)
+    for n, objective in enumerate(bp.objectives):
+        for keyword in objective.keywords:
+            scores = tagger.keyword_scores(keyword)
+            assert scores[n] == 1.0, (objective.id, keyword, scores)
