@@ -1,12 +1,16 @@
-"""The MLA-C01 blueprint: facts from the exam guide, keywords that tell objectives apart."""
+"""The MLA-C01 blueprint and its starter notes."""
 
 from __future__ import annotations
 
 import pytest
 
+from ingest.parse import parse_markdown
 from ingest.tag import DomainTagger
 from knowledge.blueprint import load_blueprint
 from knowledge.embeddings import LocalEmbeddings
+from tests.conftest import REPO
+
+NOTES = REPO / "knowledge" / "notes-mla-c01"
 
 
 @pytest.fixture(scope="module")
@@ -36,3 +40,17 @@ def test_mla_keywords_point_to_their_own_objective(tagger):
         for keyword in objective.keywords:
             scores = tagger.keyword_scores(keyword)
             assert scores[n] == 1.0, (objective.id, keyword, scores)
+
+
+def test_one_starter_note_per_task_statement_tags_exactly():
+    bp = load_blueprint("mla-c01")
+    files = sorted(NOTES.glob("*.md"))
+    assert [f.name.split("-")[0] for f in files] == [o.id for o in bp.objectives]
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert 45 <= len(text.splitlines()) <= 80, path.name
+        doc = parse_markdown(text, str(path))
+        objective = bp.objective(path.name.split("-")[0])
+        assert doc.title == objective.label  # "1.1 Ingest and store data"
+        assert {s.objective_hint for s in doc.sections} == {objective.id}
+        assert "→" in text  # "need → choice" lines for scenario questions
