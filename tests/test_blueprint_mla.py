@@ -1,16 +1,35 @@
-"""The MLA-C01 blueprint and its starter notes."""
+"""The MLA-C01 blueprint, its starter notes and its labelled tagging sets."""
 
 from __future__ import annotations
 
+import json
+from collections import Counter
+from pathlib import Path
+
 import pytest
 
+from bench.tagging_mla import corpus_labels
 from ingest.parse import parse_markdown
 from ingest.tag import DomainTagger
 from knowledge.blueprint import load_blueprint
 from knowledge.embeddings import LocalEmbeddings
-from tests.conftest import REPO
+from tests.conftest import DATA, REPO
 
 NOTES = REPO / "knowledge" / "notes-mla-c01"
+LABELS = DATA / "tagging_labels_mla-c01.jsonl"
+CORPUS_LABELS = DATA / "tagging_labels_mla-c01_corpus.jsonl"
+
+
+def _lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def _accuracy(tagger: DomainTagger, items: list[dict]) -> tuple[float, float]:
+    tags = [tagger.tag_text(i["text"], i["title"]) for i in items]
+    pairs = list(zip(tags, items, strict=True))
+    objective = sum(t.objective == i["objective"] for t, i in pairs) / len(items)
+    domain = sum(t.domain == i["domain"] for t, i in pairs) / len(items)
+    return objective, domain
 
 
 @pytest.fixture(scope="module")
@@ -54,3 +73,31 @@ def test_one_starter_note_per_task_statement_tags_exactly():
         assert doc.title == objective.label  # "1.1 Ingest and store data"
         assert {s.objective_hint for s in doc.sections} == {objective.id}
         assert "→" in text  # "need → choice" lines for scenario questions
+
+
+def test_mla_labelled_sets_cover_every_objective():
+    objectives = {o.id: o.domain_id for o in load_blueprint("mla-c01").objectives}
+    for path, minimum in ((LABELS, 48), (CORPUS_LABELS, 48)):
+        items = _lines(path)
+        assert len(items) >= minimum
+        assert len({i["id"] for i in items}) == len(items)
+        counts = Counter(i["objective"] for i in items)
+        assert set(counts) == set(objectives) and min(counts.values()) >= 4
+        assert all(objectives[i["objective"]] == i["domain"] for i in items)
+
+
+def test_tagger_accuracy_on_the_mla_labelled_set(tagger):
+    # Measured 0.98 / 0.98 (bench/tagging_mla.py); the passages and the keywords share an
+    # author, so this guards against regressions; the corpus test below is the honest figure.
+    objective, domain = _accuracy(tagger, _lines(LABELS))
+    assert objective >= 0.90, objective
+    assert domain >= 0.90, domain
+
+
+@pytest.mark.slow
+def test_tagger_accuracy_on_real_aws_pages(tagger, shared_corpus):
+    """The first chunk of 48 AWS developer-guide pages, labelled by task statement."""
+    objective, domain = _accuracy(tagger, corpus_labels(CORPUS_LABELS, shared_corpus))
+    # Measured 0.92 / 0.98 when the set was labelled; issue 14 asks for >= 0.85 (objective).
+    assert objective >= 0.85, objective
+    assert domain >= 0.90, domain
