@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, Field, field_validator
 
-from knowledge.answer import _clean_inline, _terms
+from knowledge.text import clean_inline, content_terms
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -66,13 +66,13 @@ _VENDOR_PREFIX = re.compile(r"^(?:(?:amazon|aws|sagemaker)\s+)+")
 
 def normalize_option(text: str) -> str:
     """Option text for equality: case, punctuation, spacing and an Amazon/AWS prefix ignored."""
-    flat = _NON_ALNUM.sub(" ", _clean_inline(text).lower()).strip()
+    flat = _NON_ALNUM.sub(" ", clean_inline(text).lower()).strip()
     return _VENDOR_PREFIX.sub("", flat).strip() or flat
 
 
 def normalize_stem(text: str) -> str:
     """A stem as its sorted content terms: near-identical wordings map to the same string."""
-    return " ".join(sorted(set(_terms(_clean_inline(text)))))
+    return " ".join(sorted(set(content_terms(clean_inline(text)))))
 
 
 def passage_of(chunk: ChunkLike) -> str:
@@ -83,10 +83,10 @@ def passage_of(chunk: ChunkLike) -> str:
 
 def term_overlap(text: str, passage: str) -> float:
     """Share of the content terms of ``text`` that also occur in ``passage`` (0 when empty)."""
-    terms = set(_terms(text))
+    terms = set(content_terms(text))
     if not terms:
         return 0.0
-    return len(terms & set(_terms(passage))) / len(terms)
+    return len(terms & set(content_terms(passage))) / len(terms)
 
 
 def _flat(text: str) -> str:
@@ -95,8 +95,8 @@ def _flat(text: str) -> str:
 
 def appears_in(option: str, passage: str) -> bool:
     """Whether an option's words appear, in order, in the passage (markup and case ignored)."""
-    needle = _flat(_clean_inline(option))
-    hay = _flat(" ".join(_clean_inline(line) for line in passage.splitlines()))
+    needle = _flat(clean_inline(option))
+    hay = _flat(" ".join(clean_inline(line) for line in passage.splitlines()))
     return bool(needle) and f" {needle} " in f" {hay} "
 
 

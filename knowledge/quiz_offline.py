@@ -45,14 +45,6 @@ from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
-from knowledge.answer import (
-    _SENTENCE_SPLIT,
-    _STOPWORDS,
-    _clean_inline,
-    _is_term_line,
-    _stem,
-    _terms,
-)
 from knowledge.quiz import (
     ChunkLike,
     GenerationStats,
@@ -60,6 +52,15 @@ from knowledge.quiz import (
     appears_in,
     normalize_option,
     passage_of,
+)
+from knowledge.text import (
+    SENTENCE_SPLIT,
+    STOPWORDS,
+    TABLE_RULE,
+    clean_inline,
+    content_terms,
+    is_term_line,
+    stem_word,
 )
 
 if TYPE_CHECKING:
@@ -131,7 +132,6 @@ _BOLD_TERM = re.compile(
     r"\s*(?P<sep>:|–|—|-{1,2}(?=\s))?\s*(?P<desc>\S.*)$"
 )
 _TABLE_ROW = re.compile(r"^\s*\|(?P<cells>.*)$")
-_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")
 _BULLET_LINE = re.compile(r"^\s*(?:[-*+•▪◦])\s+")
 _NUMBERED = re.compile(r"^\s*\d{1,3}[.)]\s+")
 _PAREN = re.compile(r"^(?P<main>.*?)\s*\((?P<inner>[^()]+)\)\s*$")
@@ -269,7 +269,7 @@ def _kind_of(heading: str) -> tuple[str | None, str]:
     "XGBoost Hyperparameters" -> ("hyperparameter", "XGBoost hyperparameter");
     "Metrics computed by the linear learner" -> ("metric", "metric").
     """
-    words = _clean_inline(heading).replace(":", " ").split()
+    words = clean_inline(heading).replace(":", " ").split()
     prefix: list[str] = []
     for word in words:
         if word.lower() in _PREPOSITIONS:
@@ -299,7 +299,7 @@ def _kind_of(heading: str) -> tuple[str | None, str]:
 
 def _procedural(heading: str) -> bool:
     """A heading of a how-to (a UI walk-through): its lists are form fields, not concepts."""
-    words = _clean_inline(heading).split()
+    words = clean_inline(heading).split()
     return bool(words) and (
         words[0].lower().rstrip(":") in _PROCEDURE_VERBS or heading.lower().startswith("step ")
     )
@@ -410,8 +410,8 @@ def _raw_entries(view: _ChunkView, tables: dict[str, tuple[str, str | None]]) ->
             term_line = None
         bold = _BOLD_TERM.match(line)
         if bold and (bold.group("colon") or bold.group("sep")) and "|" not in line:
-            term = _clean_inline(bold.group("term")).rstrip(":").strip()
-            desc = _clean_inline(_cut_noise(bold.group("desc")))
+            term = clean_inline(bold.group("term")).rstrip(":").strip()
+            desc = clean_inline(_cut_noise(bold.group("desc")))
             heading, group = section, base_group
             if term_line and _BULLET_LINE.match(line):
                 heading, group = term_line, f"{base_group}\x00{term_line}"
@@ -424,15 +424,15 @@ def _raw_entries(view: _ChunkView, tables: dict[str, tuple[str, str | None]]) ->
                 out.append(_Raw(term, desc, heading, group))
             i += 1
             continue
-        if _TABLE_ROW.match(line) and not _TABLE_RULE.match(line):
+        if _TABLE_ROW.match(line) and not TABLE_RULE.match(line):
             i = _table_entry(lines, i, tables.get(base_group), base_group, out)
             continue
         if line and not _BULLET_LINE.match(line) and not _NUMBERED.match(line):
             j = i + 1
             if j < len(lines) and not lines[j]:
                 j += 1  # "[Amazon Lex](url)", a blank line, then its bullets
-            if j < len(lines) and _BULLET_LINE.match(lines[j]) and _is_term_line(line, lines[j]):
-                candidate = _clean_inline(line).rstrip(":").strip()
+            if j < len(lines) and _BULLET_LINE.match(lines[j]) and is_term_line(line, lines[j]):
+                candidate = clean_inline(line).rstrip(":").strip()
                 if _good_term(candidate) and not line.startswith("#"):
                     bullets = []
                     while j < len(lines) and _BULLET_LINE.match(lines[j]):
@@ -442,7 +442,7 @@ def _raw_entries(view: _ChunkView, tables: dict[str, tuple[str, str | None]]) ->
                         term_line = candidate  # the bullets are terms of their own
                         i += 1
                         continue
-                    texts = [t for t in (_clean_inline(b).rstrip(".") for b in bullets) if t]
+                    texts = [t for t in (clean_inline(b).rstrip(".") for b in bullets) if t]
                     desc = " ".join(t[0].upper() + t[1:] + "." for t in texts)
                     if _good_description(desc) and _name_like(candidate):
                         out.append(_Raw(candidate, desc, section, base_group, parts=texts))
@@ -502,11 +502,11 @@ def _table_entry(
         return j
     heading, noun = table
     cells = [c.strip() for c in lines[i].strip("|").split("|")]
-    term = _clean_inline(cells[0]).strip("`").strip()
+    term = clean_inline(cells[0]).strip("`").strip()
     parts = [cells[1] if len(cells) > 1 else "", *lines[i + 1 : j]]
     kept = []
     for part in parts:
-        text = _clean_inline(_cut_noise(part.rstrip("|").strip()))
+        text = clean_inline(_cut_noise(part.rstrip("|").strip()))
         if text and not _CELL_NOISE.match(text) and "|" not in text:
             kept.append(text if text.endswith((".", "!", "?")) else text + ".")
     desc = " ".join(kept)
@@ -516,7 +516,7 @@ def _table_entry(
 
 
 def _is_header_row(lines: list[str], i: int) -> bool:
-    return i + 1 < len(lines) and bool(_TABLE_RULE.match(lines[i + 1].strip()))
+    return i + 1 < len(lines) and bool(TABLE_RULE.match(lines[i + 1].strip()))
 
 
 def _table_headers(views: Iterable[_ChunkView]) -> dict[str, tuple[str, str | None]]:
@@ -533,7 +533,7 @@ def _table_headers(views: Iterable[_ChunkView]) -> dict[str, tuple[str, str | No
             line = raw.strip()
             if not (_TABLE_ROW.match(line) and _is_header_row(lines, i)):
                 continue
-            cells = [_clean_inline(c).lower() for c in line.strip("|").split("|")]
+            cells = [clean_inline(c).lower() for c in line.strip("|").split("|")]
             if len(cells) >= 2 and re.search(r"descri|definition|meaning|purpose", cells[1]):
                 group = f"{view.source}\x00{' > '.join(view.path)}"
                 section = view.path[-1] if view.path else view.title
@@ -544,17 +544,17 @@ def _table_headers(views: Iterable[_ChunkView]) -> dict[str, tuple[str, str | No
 
 
 _WORDS = re.compile(r"[a-z0-9]+")
-_stem_cached = lru_cache(maxsize=200_000)(_stem)
+_stem_cached = lru_cache(maxsize=200_000)(stem_word)
 
 
 def _term_set(text: str) -> set[str]:
-    """`knowledge.answer._terms` as a set, with the stemming cached (for whole corpora)."""
+    """`knowledge.text.content_terms` as a set, with the stemming cached (for whole corpora)."""
     stems = {_stem_cached(w) for w in _WORDS.findall(text.lower()) if len(w) > 1}
-    return {s for s in stems if s not in _STOPWORDS}
+    return {s for s in stems if s not in STOPWORDS}
 
 
 def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_SPLIT.split(text) if s.strip()]
+    return [s.strip() for s in SENTENCE_SPLIT.split(text) if s.strip()]
 
 
 class _Corpus:
@@ -617,7 +617,7 @@ class _Corpus:
             pool=pool,
             objective=view.objective,
             description=raw.description,
-            desc_terms=frozenset(_terms(raw.description)),
+            desc_terms=frozenset(content_terms(raw.description)),
             headed=headed,
         )
         existing = next((m for m in members if m.keys & entity.keys), None)
@@ -712,7 +712,7 @@ _FEATURE_TITLE = re.compile(
 
 def _title_entity(title: str) -> tuple[str, str, str]:
     """(name, kind noun, label) of the subject a page title names, or ("", "", "")."""
-    title = " ".join(_clean_inline(title).split())
+    title = " ".join(clean_inline(title).split())
     match = _ALGORITHM_TITLE.match(title)
     if match:
         name = match.group("name").strip()
@@ -822,14 +822,14 @@ def _gives_away(token: str, word: str) -> bool:
 def _leaks(stem: str, answers: Sequence[Entity], others: Sequence[Entity]) -> bool:
     """The stem gives the answer away: it names it, or uses a word of its name that no other
     option's name shares ("Which k-NN hyperparameter is the type of index?" -> index_type)."""
-    tokens = _tokens(stem) - _STOPWORDS
+    tokens = _tokens(stem) - STOPWORDS
     other_words = {w for o in others for w in _name_words(o.name)}
     for entity in answers:
         if _mention_pattern(entity).search(stem):
             return True
         for word in _name_words(entity.name):
             # two-letter words count too: the stem keeps only acronyms ("IO") and "L2"-likes
-            if len(word) < 2 or word in _STOPWORDS:
+            if len(word) < 2 or word in STOPWORDS:
                 continue
             if _stem_cached(word) in _GENERIC_TOKENS:
                 continue
@@ -917,7 +917,9 @@ class _Builder:
 
     def distinctive(self, text: str) -> bool:
         """Whether a sentence says enough that is specific (not "a feature to train models")."""
-        specific = {t for t in _terms(text) if t not in self.common and t not in _GENERIC_TOKENS}
+        specific = {
+            t for t in content_terms(text) if t not in self.common and t not in _GENERIC_TOKENS
+        }
         return len(specific) >= MIN_SPECIFIC_TERMS
 
     def leaks(self, stem: str, answers: Sequence[Entity], others: Sequence[Entity]) -> bool:
@@ -1055,7 +1057,7 @@ class _Builder:
     def group(self, entries: list[Entry]) -> Question | None:
         """'Which TWO of the following are <group heading>?' against other groups of the kind."""
         entity = entries[0].entity
-        modifiers = set(_terms(entity.label)) - set(_terms(entity.noun or ""))
+        modifiers = set(content_terms(entity.label)) - set(content_terms(entity.noun or ""))
         if entity.noun not in GROUP_KINDS or not entity.pool or not modifiers or not entity.headed:
             return None
         members = self.corpus.groups.get(entity.group, [])
@@ -1066,7 +1068,7 @@ class _Builder:
             e
             for e in self.corpus.pools.get(entity.pool, [])
             if e.group != entity.group
-            and not (set(_terms(e.label)) & modifiers)
+            and not (set(content_terms(e.label)) & modifiers)
             and not (e.desc_terms & modifiers)
             and not any(_related(e, m) for m in members)
         ]
@@ -1122,7 +1124,7 @@ class _Builder:
     def title(self, view: _ChunkView, entity: Entity) -> Question | None:
         pattern = _mention_pattern(entity)
         text = " ".join(
-            _clean_inline(line) for line in view.chunk.text.split("\n\n")[0].splitlines()
+            clean_inline(line) for line in view.chunk.text.split("\n\n")[0].splitlines()
         )
         for sentence in _sentences(text)[:3]:
             match = pattern.search(sentence)
@@ -1168,7 +1170,7 @@ MAX_BLANKS_PER_ENTITY = 6
 def _defining_sentences(corpus: _Corpus, view: _ChunkView) -> Iterable[tuple[str, Entity]]:
     """Sentences of a chunk that define a known entity: "X is a …", "X helps you …"."""
     text = "\n".join(
-        _clean_inline(line)
+        clean_inline(line)
         for line in view.chunk.text.splitlines()
         if _DEFINITION_HINT.search(line)
         and not _BOLD_TERM.match(line.strip())
