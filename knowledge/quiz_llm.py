@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from knowledge.answer import format_passages
 from knowledge.llm import message_text, prompt_messages
-from knowledge.quiz import (
+from knowledge.question import (
     CHOOSE,
     OPTION_COUNT,
     ChunkLike,

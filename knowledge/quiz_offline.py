@@ -45,7 +45,7 @@ from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
-from knowledge.quiz import (
+from knowledge.question import (
     ChunkLike,
     GenerationStats,
     Question,
