@@ -555,68 +555,87 @@ def generate_offline(
     corpus = Corpus(views)
     builder = _Builder(corpus, rng, stats)
     out: list[Question] = []
-
-    def add(q: Question | None) -> None:
-        if q is not None:
-            out.append(q)
-
-    by_chunk: dict[str, list[Entry]] = {}
-    for entry in corpus.entries:
-        by_chunk.setdefault(entry.chunk.id, []).append(entry)
     if "term" in kinds:
-        by_group: dict[str, list[Entry]] = {}
-        seen: set[tuple[str, str]] = set()
-        for entry in corpus.entries:  # an entry repeated by chunk overlap is asked once
-            if (entry.entity.group, entry.entity.key) not in seen:
-                seen.add((entry.entity.group, entry.entity.key))
-                by_group.setdefault(entry.entity.group, []).append(entry)
-        for group, entries in by_group.items():
-            if group.endswith("\x00table") and len(entries) > MAX_TERMS_PER_TABLE:
-                # a 40-row parameter table is not 40 questions
-                keep = sorted(rng.sample(range(len(entries)), MAX_TERMS_PER_TABLE))
-                entries = [entries[k] for k in keep]
-            for entry in entries:
-                add(builder.term(entry))
+        out += _term_questions(corpus, builder, rng)
     if "multi" in kinds:
-        done_groups: set[str] = set()
-        for view in views:
-            entries = by_chunk.get(view.id, [])
-            groups: dict[str, list[Entry]] = {}
-            for entry in entries:
-                groups.setdefault(entry.entity.group, []).append(entry)
-            for group, members in groups.items():
-                distinct = list({m.entity.key: m for m in members}.values())
-                if len(distinct) < 2:
-                    continue
-                first, second = rng.sample(distinct, 2)
-                add(builder.pair(first, second))
-                if group not in done_groups:
-                    q = builder.group(distinct)
-                    if q is not None:
-                        done_groups.add(group)
-                        out.append(q)
+        out += _multi_questions(corpus, builder, rng)
     if "title" in kinds:
         for view in views:
             entity = corpus.page_of.get(view.source)
             if entity is not None and view.position == 0:
-                add(builder.title(view, entity))
+                out += _some(builder.title(view, entity))
     if "blank" in kinds:
-        per_entity: dict[str, int] = {}
-        per_page: set[tuple[str, str]] = set()
-        for view in views:
-            for sentence, entity in defining_sentences(corpus, view):
-                if (view.id, sentence) in builder.used_sentences:
-                    continue
-                if (entity.key, view.source) in per_page:
-                    continue
-                if per_entity.get(entity.key, 0) >= MAX_BLANKS_PER_ENTITY:
-                    continue
-                builder.used_sentences.add((view.id, sentence))
-                q = builder.blank(view, sentence, entity)
+        out += _blank_questions(corpus, builder)
+    return out
+
+
+def _some(q: Question | None) -> list[Question]:
+    return [] if q is None else [q]
+
+
+def _term_questions(corpus: Corpus, builder: _Builder, rng: random.Random) -> list[Question]:
+    """One term question per entry (an entry repeated by chunk overlap is asked once)."""
+    out: list[Question] = []
+    by_group: dict[str, list[Entry]] = {}
+    seen: set[tuple[str, str]] = set()
+    for entry in corpus.entries:
+        if (entry.entity.group, entry.entity.key) not in seen:
+            seen.add((entry.entity.group, entry.entity.key))
+            by_group.setdefault(entry.entity.group, []).append(entry)
+    for group, entries in by_group.items():
+        if group.endswith("\x00table") and len(entries) > MAX_TERMS_PER_TABLE:
+            # a 40-row parameter table is not 40 questions
+            keep = sorted(rng.sample(range(len(entries)), MAX_TERMS_PER_TABLE))
+            entries = [entries[k] for k in keep]
+        for entry in entries:
+            out += _some(builder.term(entry))
+    return out
+
+
+def _multi_questions(corpus: Corpus, builder: _Builder, rng: random.Random) -> list[Question]:
+    """Per chunk and group: a "choose two" by descriptions, and once per group its headings."""
+    out: list[Question] = []
+    by_chunk: dict[str, list[Entry]] = {}
+    for entry in corpus.entries:
+        by_chunk.setdefault(entry.chunk.id, []).append(entry)
+    done_groups: set[str] = set()
+    for view in corpus.views:
+        groups: dict[str, list[Entry]] = {}
+        for entry in by_chunk.get(view.id, []):
+            groups.setdefault(entry.entity.group, []).append(entry)
+        for group, members in groups.items():
+            distinct = list({m.entity.key: m for m in members}.values())
+            if len(distinct) < 2:
+                continue
+            first, second = rng.sample(distinct, 2)
+            out += _some(builder.pair(first, second))
+            if group not in done_groups:
+                q = builder.group(distinct)
                 if q is not None:
-                    per_page.add((entity.key, view.source))
-                    per_entity[entity.key] = per_entity.get(entity.key, 0) + 1
+                    done_groups.add(group)
                     out.append(q)
+    return out
+
+
+def _blank_questions(corpus: Corpus, builder: _Builder) -> list[Question]:
+    """Blanked defining sentences: one per entity and page, `MAX_BLANKS_PER_ENTITY` at most."""
+    out: list[Question] = []
+    per_entity: dict[str, int] = {}
+    per_page: set[tuple[str, str]] = set()
+    for view in corpus.views:
+        for sentence, entity in defining_sentences(corpus, view):
+            if (view.id, sentence) in builder.used_sentences:
+                continue
+            if (entity.key, view.source) in per_page:
+                continue
+            if per_entity.get(entity.key, 0) >= MAX_BLANKS_PER_ENTITY:
+                continue
+            builder.used_sentences.add((view.id, sentence))
+            q = builder.blank(view, sentence, entity)
+            if q is not None:
+                per_page.add((entity.key, view.source))
+                per_entity[entity.key] = per_entity.get(entity.key, 0) + 1
+                out.append(q)
     return out
 
 
