@@ -17,6 +17,7 @@ from ingest.sources import SourceError, SourceResolver, crawl_prefix, expand_loc
 from ingest.sources import is_url as _is_url
 from ingest.tag import DomainTagger
 from knowledge.blueprint import Blueprint
+from knowledge.embeddings import count_tokens as local_count
 from knowledge.embeddings import model_id_of
 from knowledge.lexical import LexicalIndex
 from knowledge.settings import CRAWL_MAX_DEPTH, CRAWL_MAX_PAGES, Settings
@@ -98,8 +99,6 @@ class IngestPipeline:
         batch_size: int = 1024,
         progress: Progress | None = None,
     ) -> None:
-        from knowledge.embeddings import count_tokens as local_count
-
         self.settings = settings
         self.blueprint = blueprint
         self.embeddings = embeddings

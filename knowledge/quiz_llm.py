@@ -154,6 +154,7 @@ def to_question(
 def _chat(chat_model: BaseChatModel):
     """The model, asked for JSON by schema when it is an OpenAI chat model."""
     try:
+        # heavy import (~2 s), needed only when a chat model is given, not at module import
         from langchain_openai.chat_models.base import BaseChatOpenAI
     except ImportError:  # pragma: no cover - langchain-openai is a dependency
         return chat_model
