@@ -1,7 +1,7 @@
 """Exam-style questions from the material: `generate` (LLM first, offline fallback).
 
-The question model and its validation live in `knowledge.question`; this module is the public
-surface for questions and re-exports them. Generators live next door:
+The question model, its validation and `GenerationStats` live in `knowledge.question`.
+Generators live next door:
 
 - ``knowledge.quiz_offline.generate_offline``: built from the material's own structure (term and
   description, "choose two", blanked definitions, page title and summary sentence); no model.
@@ -22,19 +22,12 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from knowledge.question import (
-    CHOOSE,
-    OPTION_COUNT,
     ChunkLike,
     Format,
     GenerationStats,
     Question,
-    appears_in,
-    normalize_option,
     normalize_stem,
-    passage_of,
     reason_of,
-    term_overlap,
-    valid_only,
     validate_question,
 )
 from knowledge.quiz_llm import generate_llm
@@ -157,19 +150,4 @@ def _spread(questions: list[Question], count: int, rng: random.Random) -> list[Q
     return out
 
 
-__all__ = [
-    "CHOOSE",
-    "OPTION_COUNT",
-    "ChunkLike",
-    "GenerationStats",
-    "Question",
-    "appears_in",
-    "generate",
-    "normalize_option",
-    "normalize_stem",
-    "passage_of",
-    "reason_of",
-    "term_overlap",
-    "valid_only",
-    "validate_question",
-]
+__all__ = ["generate"]
