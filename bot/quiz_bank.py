@@ -17,7 +17,8 @@ import sqlalchemy as sa
 
 from bot.records import QuizQuestion, Records
 from bot.selection import Candidate
-from knowledge.quiz import GenerationStats, Question, generate, normalize_stem
+from knowledge.question import GenerationStats, Question, normalize_stem
+from knowledge.quiz import generate
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -158,7 +159,7 @@ def get_question(records: Records, question_id: int) -> sa.Row | None:
 
 
 def to_question(row: sa.Row) -> Question:
-    """A stored question back as a `knowledge.quiz.Question` (without its passage)."""
+    """A stored question back as a `knowledge.question.Question` (without its passage)."""
     return Question(
         stem=row.stem,
         options=list(row.options),

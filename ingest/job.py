@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ingest.fetch import Fetcher, FetchPolicy
+from ingest.manifest import MANIFEST_FILE
 from ingest.pipeline import IngestPipeline, Progress
 from ingest.sources import Mirror, SourceResolver
 from knowledge.blueprint import load_blueprint
@@ -36,7 +37,7 @@ def build_pipeline(
     store = KnowledgeStore(settings, model_id_of(embeddings))
     if rebuild:
         store.reset()
-        (settings.data_dir / "ingest-manifest.json").unlink(missing_ok=True)
+        (settings.data_dir / MANIFEST_FILE).unlink(missing_ok=True)
     fetcher = Fetcher(fetch_policy(settings), settings.fetch_cache_dir)
     resolver = SourceResolver(fetcher, mirrors)
     return IngestPipeline(settings, blueprint, embeddings, store, resolver, progress=progress)

@@ -7,6 +7,9 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+#: The manifest's file name under the data dir.
+MANIFEST_FILE = "ingest-manifest.json"
+
 
 @dataclass
 class SourceEntry:

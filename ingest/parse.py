@@ -351,6 +351,32 @@ def _objective(heading: str) -> str | None:
     return match.group(0) if match else None
 
 
+def _headings_and_hrefs(
+    tokens: list[Token],
+) -> tuple[list[tuple[int, int, int, str]], list[str]]:
+    """Top-level headings as (first line, end line, level, text), and every link target."""
+    headings: list[tuple[int, int, int, str]] = []
+    hrefs: list[str] = []
+    for i, tok in enumerate(tokens):
+        if tok.type == "heading_open" and tok.level == 0 and tok.map:
+            headings.append((tok.map[0], tok.map[1], int(tok.tag[1]), _inline_plain(tokens[i + 1])))
+        elif tok.type == "inline":
+            for child in tok.children or []:
+                if child.type == "link_open":
+                    hrefs.append(str(child.attrs.get("href", "")))
+                elif child.type == "html_inline":
+                    hrefs.extend(
+                        next(g for g in m.groups() if g is not None)
+                        for m in _HTML_HREF.finditer(child.content)
+                    )
+        elif tok.type == "html_block":
+            hrefs.extend(
+                next(g for g in m.groups() if g is not None)
+                for m in _HTML_HREF.finditer(tok.content)
+            )
+    return headings, hrefs
+
+
 def _markdown_document(
     text: str,
     source: str,
@@ -372,26 +398,7 @@ def _markdown_document(
     lines = body.split("\n")
     code = _code_line_ranges(tokens)
 
-    headings: list[tuple[int, int, int, str]] = []  # (first line, end line, level, text)
-    hrefs: list[str] = []
-    for i, tok in enumerate(tokens):
-        if tok.type == "heading_open" and tok.level == 0 and tok.map:
-            headings.append((tok.map[0], tok.map[1], int(tok.tag[1]), _inline_plain(tokens[i + 1])))
-        elif tok.type == "inline":
-            for child in tok.children or []:
-                if child.type == "link_open":
-                    hrefs.append(str(child.attrs.get("href", "")))
-                elif child.type == "html_inline":
-                    hrefs.extend(
-                        next(g for g in m.groups() if g is not None)
-                        for m in _HTML_HREF.finditer(child.content)
-                    )
-        elif tok.type == "html_block":
-            hrefs.extend(
-                next(g for g in m.groups() if g is not None)
-                for m in _HTML_HREF.finditer(tok.content)
-            )
-
+    headings, hrefs = _headings_and_hrefs(tokens)
     if not title:
         title = (metadata or {}).get("title", "").strip()
     if not title:
@@ -599,7 +606,7 @@ def parse_pdf(data: bytes, source: str) -> Document:
     """
     if not data or not data.strip():
         raise ParseError("empty file")
-    from pypdf import PdfReader
+    from pypdf import PdfReader  # slow import (~0.25 s); only needed for PDFs
 
     try:
         reader = PdfReader(io.BytesIO(data))

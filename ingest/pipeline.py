@@ -11,15 +11,16 @@ from dataclasses import dataclass, field
 from langchain_core.embeddings import Embeddings
 
 from ingest.chunk import RawChunk, chunk_document, chunk_id, content_hash
-from ingest.manifest import Manifest, SourceEntry
+from ingest.manifest import MANIFEST_FILE, Manifest, SourceEntry
 from ingest.parse import ParseError, parse_bytes
 from ingest.sources import SourceError, SourceResolver, crawl_prefix, expand_locations, followable
 from ingest.sources import is_url as _is_url
 from ingest.tag import DomainTagger
 from knowledge.blueprint import Blueprint
+from knowledge.embeddings import count_tokens as local_count
 from knowledge.embeddings import model_id_of
 from knowledge.lexical import LexicalIndex
-from knowledge.settings import Settings
+from knowledge.settings import CRAWL_MAX_DEPTH, CRAWL_MAX_PAGES, Settings
 from knowledge.store import KnowledgeStore
 from knowledge.types import Chunk
 
@@ -28,10 +29,12 @@ CHUNKER_VERSION = "1"
 
 @dataclass
 class IngestOptions:
+    """Link following and pruning for one run; the crawl limits default to the settings'."""
+
     follow_links: bool = False
     prune: bool = False
-    max_depth: int = 5
-    max_pages: int = 2000
+    max_depth: int = CRAWL_MAX_DEPTH
+    max_pages: int = CRAWL_MAX_PAGES
 
 
 @dataclass
@@ -96,8 +99,6 @@ class IngestPipeline:
         batch_size: int = 1024,
         progress: Progress | None = None,
     ) -> None:
-        from knowledge.embeddings import count_tokens as local_count
-
         self.settings = settings
         self.blueprint = blueprint
         self.embeddings = embeddings
@@ -116,7 +117,7 @@ class IngestPipeline:
                 CHUNKER_VERSION,
             ]
         )
-        self.manifest = Manifest(settings.data_dir / "ingest-manifest.json", signature)
+        self.manifest = Manifest(settings.data_dir / MANIFEST_FILE, signature)
         self._buffer: list[_Queued] = []
         self._pending: dict[str, _Pending] = {}
         self._changed = False

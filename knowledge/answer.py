@@ -21,13 +21,22 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from langchain_core.language_models import BaseChatModel
 
 from knowledge.blueprint import Blueprint
+from knowledge.lexical import tokenize
 from knowledge.llm import describe_llm_error, make_chat_model, message_text, prompt_messages
 from knowledge.settings import Settings
+from knowledge.text import (
+    BULLET,
+    SENTENCE_SPLIT,
+    TABLE_RULE,
+    clean_inline,
+    content_terms,
+    is_term_line,
+    wordset,
+)
 from knowledge.types import Answer, Citation, DomainTag, Hit
 
 log = logging.getLogger(__name__)
@@ -67,8 +76,6 @@ def term_share(question: str, hits: Sequence[Hit]) -> float:
     Names the material never mentions (Azure, Vertex AI, sourdough) keep this low even when a
     passage is semantically near; a service the material describes keeps it high.
     """
-    from knowledge.lexical import tokenize
-
     wanted = set(tokenize(question))
     if not wanted:
         return 0.0
@@ -155,7 +162,7 @@ def domain_tags(question_hits: Sequence[Hit], blueprint: Blueprint) -> list[Doma
 def _topic(hit: Hit) -> str:
     """The most specific heading of a hit (last title-path element), else its title."""
     parts = [p.strip() for p in (hit.title_path or "").split(">") if p.strip()]
-    return _clean_inline(parts[-1] if parts else hit.title)
+    return clean_inline(parts[-1] if parts else hit.title)
 
 
 def closest_topics(
@@ -286,84 +293,11 @@ def _previous_questions(history: Sequence[tuple[str, str]] | None) -> list[str]:
 # --------------------------------------------------------------------------------------------
 
 
-def _wordset(words: str) -> frozenset[str]:
-    """A set of words written as one whitespace-separated string."""
-    return frozenset(words.split())
-
-
-_STOPWORDS = _wordset(
-    """a about above after again all also am an and any are as at be been being both but by can
-    could did do does doing during each few for from had has have having he her here hers him his
-    how i if in into is it its itself just me more most my no nor not now of off on once only or
-    other our out over own same she should so some such than that the their them then there these
-    they this those through to too under until up very was we were what when where which while who
-    whom why will with would you your yours tell explain describe mean means give list name please
-    used use using way ways"""
-)
-_PRONOUN_STARTS = _wordset("it its this these that those they their them he she which who whose")
-_WORD = re.compile(r"[a-z0-9]+")
-_BULLET = re.compile(r"^\s*(?:[-*+•▪◦]|\d{1,3}[.)])\s+")
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
-_LINK_LINE = re.compile(r"^\s*\[[^\]]+\]\([^)]*\)\s*:?\s*$")
-_BOLD_LINE = re.compile(r"^\s*(\*\*|__)[^*_]{1,80}\1\s*:?\s*$")
-_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[*`])")
+_PRONOUN_STARTS = wordset("it its this these that those they their them he she which who whose")
 _GENERIC_PREFIXES = ("amazon ", "aws ")
-_ADMONITIONS = _wordset("note important tip warning caution example examples topics contents")
-_URL = re.compile(r"https?://[^\s)\]>\"']+")
+_ADMONITIONS = wordset("note important tip warning caution example examples topics contents")
 # Question words that say little about the answer ("Which AWS service ..."): low weight.
 _GENERIC_TERMS = {"aws": 0.3, "amazon": 0.3, "servic": 0.3, "featur": 0.5, "tool": 0.5}  # stemmed
-
-
-def _url_name(match: re.Match[str]) -> str:
-    """'https://host/a/API_Thing.html' -> 'API_Thing' (trailing punctuation kept)."""
-    url = match.group(0)
-    tail = url[len(url.rstrip(".,;:!?")) :]
-    parts = urlsplit(url[: len(url) - len(tail)])
-    name = parts.path.rstrip("/").rsplit("/", 1)[-1]
-    name = re.sub(r"\.(html?|md|php|aspx?)$", "", name) or parts.netloc
-    return name + tail
-
-
-def _clean_inline(text: str) -> str:
-    """Markdown/HTML noise out of one line: links -> their text, tags, escapes, emphasis."""
-    s = re.sub(r"!\[[^\]]*\]\([^)]*\)", " ", text)  # images
-    s = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", s)  # [text](url)
-    s = re.sub(r"\[([^\]]+)\]\[[^\]]*\]", r"\1", s)  # [text][ref]
-    s = re.sub(r"</?[A-Za-z][^<>]*>", " ", s)  # HTML tags, <a name=...></a>, autolinks
-    s = html.unescape(s)
-    s = re.sub(r"\\([\\`*_{}\[\]()#+\-.!|<>~])", r"\1", s)  # backslash escapes
-    s = _URL.sub(_url_name, s)  # a bare URL reads as the name of what it points to
-    s = re.sub(r"(\*\*|__)(.+?)\1", r"\2", s)  # bold
-    s = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"\1", s)  # *italic*
-    s = _HEADING.sub("", s)
-    s = _BULLET.sub("", s)
-    s = re.sub(r"^\s*>\s?", "", s)  # block quote
-    return " ".join(s.split())
-
-
-def _stem(word: str) -> str:
-    """A very light stemmer: 'turns'/'turn', 'personalized'/'personalization', 'stopping'/'stop'."""
-    for suffix in ("ations", "ation", "ings", "ing", "edly", "ed"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            word = word[: -len(suffix)]
-            if word[-1] == word[-2] and word[-1] not in "lsfz":  # stopp -> stop
-                word = word[:-1]
-            break
-    else:
-        if word.endswith("ies") and len(word) > 4:
-            return word[:-3] + "y"
-        if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
-            word = word[:-1]
-    if word.endswith("e") and len(word) > 4:
-        word = word[:-1]
-    return word
-
-
-def _terms(text: str) -> list[str]:
-    """Content terms of a text, lower-cased and stemmed, stop words removed."""
-    stems = (_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOPWORDS and len(w) > 1)
-    return [s for s in stems if s not in _STOPWORDS]
 
 
 @dataclass
@@ -399,7 +333,7 @@ class Sentence:
         return text
 
 
-_VERB_STARTS = _wordset(
+_VERB_STARTS = wordset(
     """is are was can provides provide supports support lets let allows allow enables enable turns
     turn converts convert uses use helps help offers offer creates create builds build detects
     detect extracts extract identifies identify automates automate makes make gives give runs run
@@ -431,23 +365,6 @@ def _needs_subject(text: str, subject: str, described: bool) -> bool:
     return described or text[0].islower() or first in _PRONOUN_STARTS or first in _VERB_STARTS
 
 
-def _is_term_line(line: str, next_line: str = "") -> bool:
-    """A line that names what the lines below it describe.
-
-    A heading, a lone link or a bold label; or a short plain line without end punctuation
-    directly followed by a bullet (how the parser leaves "[Amazon Polly](url)" + bullets).
-    """
-    if _HEADING.match(line) or _LINK_LINE.match(line) or _BOLD_LINE.match(line):
-        return True
-    return (
-        bool(_BULLET.match(next_line))
-        and not _BULLET.match(line)
-        and len(line) <= 80
-        and len(line.split()) <= 8
-        and not line.rstrip().endswith((".", "!", "?", ",", ";", ":"))
-    )
-
-
 def _units(hit: Hit, passage: int) -> list[Sentence]:
     """A passage as sentences and bullets, each with the heading term it belongs to."""
     base_subject = _topic(hit)
@@ -459,28 +376,28 @@ def _units(hit: Hit, passage: int) -> list[Sentence]:
     def flush() -> None:
         text = " ".join(paragraph)
         paragraph.clear()
-        for sentence in _SENTENCE_SPLIT.split(text):
+        for sentence in SENTENCE_SPLIT.split(text):
             add(sentence, bullet=False)
 
     def add(text: str, bullet: bool) -> None:
-        cleaned = _clean_inline(text)
-        if len(_terms(cleaned)) >= 2 and len(cleaned) >= 12:
+        cleaned = clean_inline(text)
+        if len(content_terms(cleaned)) >= 2 and len(cleaned) >= 12:
             described = bullet and from_term_line
             units.append(Sentence(passage, len(units), cleaned, subject, bullet, described))
 
     lines = hit.text.splitlines()
     for i, raw in enumerate(lines):
         line = raw.strip()
-        if not line or _TABLE_RULE.match(line):
+        if not line or TABLE_RULE.match(line):
             flush()
             continue
-        if _is_term_line(line, lines[i + 1] if i + 1 < len(lines) else ""):
+        if is_term_line(line, lines[i + 1] if i + 1 < len(lines) else ""):
             flush()
-            term = _clean_inline(line).rstrip(":").strip()
+            term = clean_inline(line).rstrip(":").strip()
             if term.lower() not in _ADMONITIONS:
                 subject, from_term_line = term or base_subject, bool(term)
             continue
-        if _BULLET.match(line):
+        if BULLET.match(line):
             flush()
             add(line, bullet=True)
             continue
@@ -500,10 +417,10 @@ def _near_duplicate(a: set[str], b: set[str]) -> bool:
 
 def _question_weights(question: str, history: Sequence[tuple[str, str]] | None) -> dict[str, float]:
     """Question terms weigh 1; terms only in the previous question (a follow-up) weigh 0.5."""
-    weights = {t: _GENERIC_TERMS.get(t, 1.0) for t in _terms(question)}
+    weights = {t: _GENERIC_TERMS.get(t, 1.0) for t in content_terms(question)}
     previous = _previous_questions(history)
     if previous:
-        for term in _terms(previous[-1]):
+        for term in content_terms(previous[-1]):
             weights.setdefault(term, 0.5 * _GENERIC_TERMS.get(term, 1.0))
     return weights
 
@@ -524,8 +441,8 @@ def extract(
     if not units:
         return []
     q_weights = _question_weights(question, history)
-    unit_terms = [set(_terms(u.text)) for u in units]
-    subject_terms = [set(_terms(u.subject)) for u in units]
+    unit_terms = [set(content_terms(u.text)) for u in units]
+    subject_terms = [set(content_terms(u.subject)) for u in units]
     df: dict[str, int] = {}
     for terms, subj in zip(unit_terms, subject_terms, strict=True):
         for term in terms | subj:
@@ -551,7 +468,7 @@ def extract(
     chosen_terms: list[set[str]] = []
 
     def take(unit: Sentence) -> None:
-        terms = set(_terms(unit.display()))
+        terms = set(content_terms(unit.display()))
         if unit not in chosen and not any(_near_duplicate(terms, t) for t in chosen_terms):
             chosen.append(unit)
             chosen_terms.append(terms)
@@ -586,7 +503,7 @@ def _citation(number: int, hit: Hit) -> Citation:
     """Citation ``number`` for a hit; url only for web sources (paths are the front end's job)."""
     source = hit.source or ""
     url = source if source.startswith(("http://", "https://")) else None
-    doc_title, topic = _clean_inline(hit.title or ""), _topic(hit)
+    doc_title, topic = clean_inline(hit.title or ""), _topic(hit)
     if doc_title and topic and topic.casefold() != doc_title.casefold():
         title = f"{doc_title} › {topic}"
     else:

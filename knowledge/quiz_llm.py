@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from knowledge.answer import format_passages
 from knowledge.llm import message_text, prompt_messages
-from knowledge.quiz import (
+from knowledge.question import (
     CHOOSE,
     OPTION_COUNT,
     ChunkLike,
@@ -154,6 +154,7 @@ def to_question(
 def _chat(chat_model: BaseChatModel):
     """The model, asked for JSON by schema when it is an OpenAI chat model."""
     try:
+        # heavy import (~2 s), needed only when a chat model is given, not at module import
         from langchain_openai.chat_models.base import BaseChatOpenAI
     except ImportError:  # pragma: no cover - langchain-openai is a dependency
         return chat_model

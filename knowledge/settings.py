@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+#: Link-following limits of an ingest run (`ingest.pipeline.IngestOptions` defaults to them).
+CRAWL_MAX_DEPTH = 10
+CRAWL_MAX_PAGES = 2000
 
 # Lists read from the environment as JSON (`["a","b"]`) or comma-separated (`a,b`).
 StrList = Annotated[list[str], NoDecode]
@@ -58,8 +63,8 @@ class Settings(BaseSettings):
     fetch_max_bytes: int = 10_000_000
     fetch_timeout: float = 15.0
     fetch_rate_per_host: float = 2.0
-    crawl_max_depth: int = 10
-    crawl_max_pages: int = 2000
+    crawl_max_depth: int = CRAWL_MAX_DEPTH
+    crawl_max_pages: int = CRAWL_MAX_PAGES
 
     # Slack.
     port: int = 3000
@@ -89,8 +94,6 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             text = value.strip()
             if text.startswith("["):
-                import json
-
                 return json.loads(text)
             return [part.strip() for part in text.split(",") if part.strip()]
         return value

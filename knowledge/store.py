@@ -35,6 +35,7 @@ class KnowledgeStore:
     """One Chroma collection; embeddings are always passed in (`embedding_function=None`)."""
 
     def __init__(self, settings: Settings, model_id: str, dimension: int | None = None) -> None:
+        # heavy import (~1.7 s): only when a store is opened, not for every CLI command
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 

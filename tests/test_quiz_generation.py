@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 
 from knowledge.blueprint import load_blueprint
-from knowledge.quiz import (
+from knowledge.question import (
     GenerationStats,
     Question,
     appears_in,
-    generate,
     normalize_option,
     validate_question,
 )
+from knowledge.quiz import generate
 from knowledge.quiz_llm import RESPONSE_FORMAT, generate_llm
 from knowledge.quiz_offline import generate_offline
 from knowledge.store import StoredChunk

@@ -21,7 +21,7 @@ from bot.quiz_service import QuizError, QuizService, scaled_score
 from bot.records import QuizAttempt, QuizPost, Records, Review
 from bot.selection import tilted_weights
 from knowledge.blueprint import load_blueprint
-from knowledge.quiz import Question
+from knowledge.question import Question
 
 BLUEPRINT = load_blueprint("mls-c01")
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)

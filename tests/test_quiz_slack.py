@@ -59,7 +59,7 @@ from bot.slack.quiz_blocks import (
 )
 from bot.slack.runner import HttpRunner
 from knowledge.blueprint import load_blueprint
-from knowledge.quiz import Question
+from knowledge.question import Question
 from knowledge.settings import Settings
 from knowledge.types import DomainTag
 from tests.fakes.slack_api import Call, FakeSlackAPI, SlackSender
