@@ -319,7 +319,7 @@ class QuizService:
         if pick.question_id is None:
             where_text = f" in {self.blueprint.domain(d).label}" if d is not None else ""
             raise QuizError("no_questions", SEEN_ALL.format(where=where_text))
-        with self.records._begin() as conn:
+        with self.records.begin() as conn:
             return self._create_post(
                 conn, pick.question_id, "ondemand", where, who, now, review=pick.kind == "review"
             )
@@ -348,7 +348,7 @@ class QuizService:
             .where(ATTEMPT.c.user_id == who, ATTEMPT.c.created_at >= now - HISTORY_WINDOW)
             .group_by(ATTEMPT.c.domain)
         )
-        with self.records._begin() as conn:
+        with self.records.begin() as conn:
             cards = [Card(q, d, due) for q, d, due in conn.execute(cards_q)]
             last_shown = {q: at for q, at in conn.execute(shown_q)}
             recent = set(last_shown) | {q for (q,) in conn.execute(answered_q)}
@@ -420,7 +420,7 @@ class QuizService:
 
     def shown(self, token: str) -> ShownQuestion:
         """A post as it was shown (e.g. to draw its message again). QuizError("unknown")."""
-        with self.records._begin() as conn:
+        with self.records.begin() as conn:
             row = self._lookup(conn, token)
             if row is None:
                 raise QuizError("unknown", UNKNOWN)
@@ -443,7 +443,7 @@ class QuizService:
         """Remember the Slack message a post went out as. QuizError("unknown")."""
         if not isinstance(token, str) or not _TOKEN.fullmatch(token):
             raise QuizError("unknown", UNKNOWN)
-        with self.records._begin() as conn:
+        with self.records.begin() as conn:
             done = conn.execute(sa.update(POST).where(POST.c.token == token).values(message_ts=ts))
         if done.rowcount == 0:
             raise QuizError("unknown", UNKNOWN)
@@ -458,7 +458,7 @@ class QuizService:
         ``already_answered=True``. Raises QuizError: unknown, not_yours, invalid_choice,
         expired.
         """
-        with self.records._begin() as conn:
+        with self.records.begin() as conn:
             row = self._lookup(conn, token) if isinstance(token, str) else None
         if row is None:
             raise QuizError("unknown", UNKNOWN)
@@ -474,7 +474,7 @@ class QuizService:
             return grade
         correct = sorted(chosen) == sorted(q.correct)
         insert = (
-            self.records._insert(QuizAttempt)
+            self.records.insert(QuizAttempt)
             .values(
                 post_id=row.id,
                 question_id=q.id,
@@ -491,7 +491,7 @@ class QuizService:
             .returning(QuizAttempt.id)
         )
         exam = next_post = result = None
-        with self.records._begin() as conn:  # the insert comes first: it takes the write lock
+        with self.records.begin() as conn:  # the insert comes first: it takes the write lock
             inserted = conn.execute(insert).first() is not None
             if inserted:
                 self._review(conn, who, q.id, correct, now)
@@ -508,7 +508,7 @@ class QuizService:
     def _repeat(self, row: Any, who: str) -> Grade | None:
         """The Grade of ``who``'s recorded answer to this post (already_answered), or None."""
         q = _QuestionView(row)
-        with self.records._begin() as conn:
+        with self.records.begin() as conn:
             attempt = conn.execute(
                 sa.select(ATTEMPT.c.choices, ATTEMPT.c.correct).where(
                     ATTEMPT.c.post_id == row.id, ATTEMPT.c.user_id == who
@@ -574,7 +574,7 @@ class QuizService:
             "reps": (found.reps if found else 0) + 1,
             "lapses": (found.lapses if found else 0) + (0 if correct else 1),  # wrong answers
         }
-        stmt = self.records._insert(Review).values(user_id=who, question_id=question_id, **values)
+        stmt = self.records.insert(Review).values(user_id=who, question_id=question_id, **values)
         conn.execute(
             stmt.on_conflict_do_update(index_elements=["user_id", "question_id"], set_=values)
         )
@@ -609,7 +609,7 @@ class QuizService:
         refill = [d for d, k in quota.items() if have.get(d, 0) < k]
         if any([self._fill_gap(d) for d in refill]):
             bank = quiz_bank.candidates(self.records, self.blueprint.id)
-        with self.records._begin() as conn:
+        with self.records.begin() as conn:
             seen = {
                 q
                 for (q,) in conn.execute(
@@ -629,7 +629,7 @@ class QuizService:
             self.rng.shuffle(b)
             available[d] = a + b
         ids = plan_exam(available, self.weights, n, self.rng)
-        with self.records._begin() as conn:
+        with self.records.begin() as conn:
             exam_id = conn.execute(
                 sa.insert(EXAM)
                 .values(user_id=who, channel_id=where, question_ids=ids, position=0, started_at=now)
@@ -732,7 +732,7 @@ class QuizService:
             .where(POST.c.channel_id == channel, POST.c.kind == "daily")
             .group_by(POST.c.question_id)
         )
-        with self.records._begin() as conn:
+        with self.records.begin() as conn:
             last_posted = {q: at for q, at in conn.execute(stmt)}
         pick = pick_daily(bank, last_posted, self.weights, now, self.rng)
         if pick.kind == "gap" and self._fill_gap(None):
@@ -740,12 +740,12 @@ class QuizService:
             pick = pick_daily(bank, last_posted, self.weights, now, self.rng)
         if pick.question_id is None:  # cannot happen with a non-empty bank
             raise QuizError("no_questions", NO_QUESTIONS_MADE)
-        with self.records._begin() as conn:
+        with self.records.begin() as conn:
             return self._create_post(conn, pick.question_id, "daily", channel, None, now)
 
     def daily_recap(self, post_token_or_id: str | int) -> DailyRecap:
         """How the channel did on a post: its answer, how many answered, the share correct."""
-        with self.records._begin() as conn:
+        with self.records.begin() as conn:
             row = self._lookup(conn, post_token_or_id)
             if row is None:
                 raise QuizError("unknown", UNKNOWN)

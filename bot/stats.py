@@ -34,14 +34,12 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -533,13 +531,7 @@ class StudyStats:
     def __init__(self, records: Records, blueprint: Blueprint, *, clock: Clock | None = None):
         self.records = records
         self.blueprint = blueprint
-        self._clock = clock or getattr(records, "_clock", None) or (lambda: datetime.now(UTC))
-
-    @contextmanager
-    def _read(self) -> Iterator[Connection]:
-        # Records' guard turns an outage into RecordsUnavailable with a readable message.
-        with self.records._guard(), self.records.engine.connect() as conn:
-            yield conn
+        self._clock = clock or records.now
 
     def now(self, now: datetime | None = None) -> datetime:
         """`now` (or the clock's time) as an aware UTC datetime."""
@@ -646,7 +638,7 @@ class StudyStats:
             .where(K.c.channel_id == channel_id, *_window(K.c.created_at, trend_since, now))
             .group_by(ask_week),
         )
-        with self._read() as conn:
+        with self.records.connect() as conn:
             by_objective = conn.execute(per_objective).all()
             rows = conn.execute(figures_and_top).all()
             trend_rows = conn.execute(trend).all()
@@ -696,7 +688,7 @@ class StudyStats:
         week_ago = now - timedelta(days=7)
         recent = A.c.created_at >= week_ago
         day = utc_day(A.c.created_at).label("day")
-        with self._read() as conn:
+        with self.records.connect() as conn:
             by_objective = conn.execute(
                 sa.select(A.c.domain, A.c.objective, sa.func.count(), _CORRECT)
                 .where(*mine)
@@ -747,7 +739,7 @@ class StudyStats:
         period = parse_period(period)
         now = self.now(now)
         since = period_start(period, now)
-        with self._read() as conn:
+        with self.records.connect() as conn:
             per_domain = conn.execute(
                 sa.select(
                     A.c.user_id,
