@@ -714,7 +714,7 @@ class StudyStats:
                 .group_by(day)
                 .order_by(day.desc())
             ).scalars()
-            streak = _streak([date.fromisoformat(d) for d in days], now.date())
+            streak = streak_days([date.fromisoformat(d) for d in days], now.date())
         domains, objectives = _domain_figures(list(by_objective), self.blueprint)
         return LearnerProgress(
             user_id=user_id,
@@ -825,7 +825,7 @@ def _as_utc(value: Any) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _streak(days_desc: list[date], today: date) -> int:
+def streak_days(days_desc: list[date], today: date) -> int:
     """Consecutive days ending today, or yesterday when there is no answer yet today."""
     seen = set(days_desc)
     start = today if today in seen else today - timedelta(days=1)
