@@ -16,7 +16,7 @@ from rich.table import Table
 from knowledge.settings import Settings, get_settings
 
 if TYPE_CHECKING:
-    from bot.stats import StudyStats
+    from bot.service import StudyService
 
 app = typer.Typer(
     help="studybot: a study assistant for certification study groups.",
@@ -25,8 +25,6 @@ app = typer.Typer(
 )
 console = Console()
 err = Console(stderr=True)
-
-NOTES_DIR = Path(__file__).resolve().parent.parent / "knowledge" / "notes"
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -302,7 +300,7 @@ def quiz(
             if as_json:
                 print(json.dumps(grade_json(grade), ensure_ascii=False))
             else:
-                render_grade(console, grade, service.quiz.shown(token), base=0)
+                render_grade(console, grade, service.shown_question(token), base=0)
             return
         if generate:
             stats = service.fill_bank(domain, count)
@@ -438,14 +436,13 @@ def _demo_quiz(service) -> None:
 
 
 @contextmanager
-def _stats_backend(*errors: type[Exception]) -> Iterator[StudyStats]:
-    """StudyStats over the configured records (schema brought up to date), closed afterwards.
+def _service_over_records(*errors: type[Exception]) -> Iterator[StudyService]:
+    """The service over the configured records (schema brought up to date), closed afterwards.
 
     RecordsUnavailable and `errors` end the command with the message.
     """
     from bot.records import Records, RecordsUnavailable
-    from bot.stats import StudyStats
-    from knowledge.blueprint import load_blueprint
+    from bot.service import StudyService
 
     try:
         settings = _settings()
@@ -454,7 +451,7 @@ def _stats_backend(*errors: type[Exception]) -> Iterator[StudyStats]:
         records = Records.from_url(settings.database_url)
         try:
             records.upgrade()
-            yield StudyStats(records, load_blueprint(settings.blueprint))
+            yield StudyService(settings, records=records)
         finally:
             records.close()
     except (RecordsUnavailable, *errors) as exc:
@@ -490,10 +487,10 @@ def stats(
     from bot.stats import UnknownPeriod
 
     now = _as_of(as_of)
-    with _stats_backend(UnknownPeriod) as backend:
-        figures = backend.channel_stats(channel, period, now=now)
+    with _service_over_records(UnknownPeriod) as service:
+        figures = service.channel_stats(channel, period, now=now)
         if csv is not None:
-            csv.write_text(backend.export_csv(channel, period, now=now), encoding="utf-8")
+            csv.write_text(service.export_csv(channel, period, now=now), encoding="utf-8")
     if chart is not None:
         from bot.stats_chart import render_stats_chart
 
@@ -553,8 +550,8 @@ def me(
 ) -> None:
     """A learner's progress (what `/study me` and the App Home show)."""
     now = _as_of(as_of)
-    with _stats_backend() as backend:
-        progress = backend.learner_progress(user, now=now)
+    with _service_over_records() as service:
+        progress = service.learner_progress(user, now=now)
     if as_json:
         print(json.dumps(progress.to_dict(), ensure_ascii=False))
         return

@@ -55,7 +55,8 @@ class ScheduleError(ValueError):
 
 
 class QuizAPI(Protocol):
-    """What the daily question needs from `bot.quiz_service.QuizService`."""
+    """What the daily question needs from the core (`bot.service.StudyService` has it; so does
+    `bot.quiz_service.QuizService`)."""
 
     def daily_question(self, channel: str) -> ShownQuestion: ...
 
