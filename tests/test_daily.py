@@ -29,7 +29,7 @@ from bot.daily import (
 )
 from bot.quiz_service import DailyRecap, QuizService, ShownQuestion
 from bot.records import DailyPost, QuizPost, Records
-from bot.slack.listeners.daily import slack_poster
+from bot.slack.quiz_messages import slack_poster
 from tests.pg import database_url
 from tests.test_quiz_slack import QuizFakeSlack, all_text, correct_of, make_quiz, seed_bank
 
