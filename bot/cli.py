@@ -79,6 +79,24 @@ def ingest(
         max_depth=max_depth if max_depth is not None else settings.crawl_max_depth,
         max_pages=max_pages if max_pages is not None else settings.crawl_max_pages,
     )
+    progress, on_event = _ingest_progress()
+    try:
+        pipeline = build_pipeline(settings, mirrors, on_event, rebuild=rebuild)
+        with progress:
+            summary = pipeline.run(sources or default_corpus(), options)
+    except (StoreError, EmbeddingError) as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        _fail("interrupted: what was written is kept, and the next run completes the store.", 130)
+    _print_ingest_summary(summary)
+    code = summary.exit_code(strict)
+    if summary.pages == 0:
+        err.print("[red]nothing was ingested[/red]")
+    raise typer.Exit(code)
+
+
+def _ingest_progress():
+    """A progress bar on stderr (off when it is not a terminal) and the pipeline's event hook."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     progress = Progress(
@@ -99,14 +117,11 @@ def ingest(
         elif event in {"done", "failed"}:
             progress.update(task, advance=1, description=detail[-60:])
 
-    try:
-        pipeline = build_pipeline(settings, mirrors, on_event, rebuild=rebuild)
-        with progress:
-            summary = pipeline.run(sources or default_corpus(), options)
-    except (StoreError, EmbeddingError) as exc:
-        _fail(str(exc))
-    except KeyboardInterrupt:
-        _fail("interrupted: what was written is kept, and the next run completes the store.", 130)
+    return progress, on_event
+
+
+def _print_ingest_summary(summary) -> None:
+    """The ingest summary table, then up to 200 failures."""
     table = Table(title="Ingest summary", show_header=False)
     for label, value in [
         ("sources given", summary.sources),
@@ -131,10 +146,6 @@ def ingest(
         if len(summary.failures) > 200:
             failures.add_row("…", f"{len(summary.failures) - 200} more")
         console.print(failures)
-    code = summary.exit_code(strict)
-    if summary.pages == 0:
-        err.print("[red]nothing was ingested[/red]")
-    raise typer.Exit(code)
 
 
 def _retriever():
