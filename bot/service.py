@@ -24,7 +24,7 @@ from typing import Any
 
 from bot.daily import DailyStore, Schedule
 from bot.quiz_bank import FillStats
-from bot.quiz_service import DailyRecap, Grade, QuizService, ShownQuestion
+from bot.quiz_service import EXAM_QUESTIONS, DailyRecap, Grade, QuizService, ShownQuestion
 from bot.records import Records, RecordsUnavailable
 from bot.stats import DEFAULT_PERIOD, ChannelStats, LearnerProgress, StudyStats
 from knowledge.answer import AnswerGenerator
@@ -220,7 +220,7 @@ class StudyService:
         """Grade an answer (0-based option indices); recorded once per person and post."""
         return self.quiz.answer(token, who, choices)
 
-    def start_exam(self, who: str, where: str, n: int = 15) -> ShownQuestion:
+    def start_exam(self, who: str, where: str, n: int = EXAM_QUESTIONS) -> ShownQuestion:
         """A mock exam of ``n`` questions by domain weight; returns the first question."""
         return self.quiz.start_exam(who, where, n)
 

@@ -1,7 +1,7 @@
 """Slash commands: `/study` and its subcommands (the routing table is `bot.slack.commands`).
 
-A new subcommand is a `Subcommand` in its module, added to `SUBCOMMANDS` order below; help
-lists them in this order.
+A new subcommand is a `Subcommand` in its module, added to the list in `subcommands` below;
+help lists them in that order.
 """
 
 from __future__ import annotations
