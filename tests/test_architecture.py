@@ -13,14 +13,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-# knowledge/ joins when its quiz modules are untangled (issue 8, the knowledge half).
-ACYCLIC = ("bot", "ingest")
+ACYCLIC = ("bot", "knowledge", "ingest")
 SLACK_FREE = ("knowledge", "ingest")  # plus bot/, except its front ends (below)
 FRONT_ENDS = ("bot.slack", "bot.cli")  # the terminal shell (bot.shell) uses no Slack either
 SLACK_PACKAGES = ("slack_bolt", "slack_sdk", "bot.slack")
 MAX_FUNCTION_LINES = 80
-LONG_FUNCTIONS_CHECKED = ("bot", "bench")
-# Benchmarks another change is rewriting (issue 13): measured there, not here.
+LONG_FUNCTIONS_CHECKED = ("bot", "knowledge", "ingest", "bench")
+# Benchmarks another change is rewriting (issue 13): checked once it lands.
 LONG_FUNCTIONS_PENDING = frozenset(
     {"bench/embedding_dtype.py", "bench/ingest.py", "bench/quiz_clicks.py"}
 )
