@@ -142,6 +142,75 @@ def _sample_markdown(questions: list, seed: int) -> str:
     return "\n".join(lines)
 
 
+def print_breakdown(blueprint, questions: list, guide: list, stats) -> None:
+    """Valid questions per objective and per generator, rejections by reason."""
+    per_objective = Counter(q.objective for q in questions)
+    rows = []
+    for objective in blueprint.objectives:
+        rows.append(
+            (
+                objective.id,
+                objective.name[:60],
+                per_objective.get(objective.id, 0),
+                sum(1 for q in guide if q.objective == objective.id),
+            )
+        )
+    print_table("Valid questions per objective", ["objective", "name", "valid", "from guide"], rows)
+    per_kind = Counter(q.generator for q in questions)
+    print_table("By generator", ["generator", "valid"], sorted(per_kind.items()))
+    print_table(
+        "Rejected (by reason; offline_* = the generator gave up before building)",
+        ["reason", "count"],
+        sorted(stats.rejected.items(), key=lambda kv: -kv[1]),
+    )
+
+
+def summarize(
+    blueprint,
+    files: int,
+    chunks: list,
+    questions: list,
+    guide: list,
+    stats,
+    prepare_seconds: float,
+    generate_seconds: float,
+) -> dict:
+    """The figures of one run (what bench/results/quiz_generation.json holds)."""
+    minutes = generate_seconds / 60
+    total_minutes = (generate_seconds + prepare_seconds) / 60
+    per_objective = Counter(q.objective for q in questions)
+    return {
+        "files": files,
+        "chunks": len(chunks),
+        "untagged_chunks": sum(1 for c in chunks if not c.metadata["objective"]),
+        "prepare_seconds": round(prepare_seconds, 2),
+        "generate_seconds": round(generate_seconds, 2),
+        "attempted": stats.attempted,
+        "valid": len(questions),
+        "valid_per_attempted": round(len(questions) / stats.attempted, 4)
+        if stats.attempted
+        else 0.0,
+        "valid_per_minute": round(len(questions) / minutes, 1) if minutes else None,
+        "valid_per_minute_with_parsing": round(len(questions) / total_minutes, 1),
+        "from_study_guide": len(guide),
+        "per_format": dict(Counter(q.format for q in questions)),
+        "per_generator": dict(sorted(Counter(q.generator for q in questions).items())),
+        "per_objective": {o.id: per_objective.get(o.id, 0) for o in blueprint.objectives},
+        "rejected": dict(sorted(stats.rejected.items(), key=lambda kv: -kv[1])),
+    }
+
+
+def write_sample(questions: list, seed: int, size: int) -> list[dict]:
+    """A seeded sample to read (bench/results/quiz_sample.md), also returned for the JSON."""
+    rng = random.Random(seed)
+    sample = rng.sample(questions, min(size, len(questions)))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    sample_path = RESULTS / "quiz_sample.md"
+    sample_path.write_text(_sample_markdown(sample, seed), encoding="utf-8")
+    print(f"sample: {sample_path}")
+    return [{**q.to_public_dict(), "correct": q.correct, "generator": q.generator} for q in sample]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed", type=int, default=7)
@@ -158,70 +227,30 @@ def main() -> None:
     t0 = time.perf_counter()
     chunks = load_chunks([STUDY_GUIDE, *pages])
     prepare_seconds = time.perf_counter() - t0
-    untagged = sum(1 for c in chunks if not c.metadata["objective"])
     print(f"{len(pages) + 1} files -> {len(chunks)} chunks in {prepare_seconds:.1f} s")
 
     t0 = time.perf_counter()
     questions, stats = generate(chunks, blueprint, rng=random.Random(args.seed))
     generate_seconds = time.perf_counter() - t0
-    minutes = generate_seconds / 60
-    total_minutes = (generate_seconds + prepare_seconds) / 60
 
     guide = [q for q in questions if q.source == str(STUDY_GUIDE)]
-    per_objective = Counter(q.objective for q in questions)
-    per_kind = Counter(q.generator for q in questions)
-    per_format = Counter(q.format for q in questions)
-    rows = []
-    for objective in blueprint.objectives:
-        rows.append(
-            (
-                objective.id,
-                objective.name[:60],
-                per_objective.get(objective.id, 0),
-                sum(1 for q in guide if q.objective == objective.id),
-            )
-        )
-    print_table("Valid questions per objective", ["objective", "name", "valid", "from guide"], rows)
-    print_table("By generator", ["generator", "valid"], sorted(per_kind.items()))
-    print_table(
-        "Rejected (by reason; offline_* = the generator gave up before building)",
-        ["reason", "count"],
-        sorted(stats.rejected.items(), key=lambda kv: -kv[1]),
+    print_breakdown(blueprint, questions, guide, stats)
+    summary = summarize(
+        blueprint,
+        len(pages) + 1,
+        chunks,
+        questions,
+        guide,
+        stats,
+        prepare_seconds,
+        generate_seconds,
     )
-    summary = {
-        "files": len(pages) + 1,
-        "chunks": len(chunks),
-        "untagged_chunks": untagged,
-        "prepare_seconds": round(prepare_seconds, 2),
-        "generate_seconds": round(generate_seconds, 2),
-        "attempted": stats.attempted,
-        "valid": len(questions),
-        "valid_per_attempted": round(len(questions) / stats.attempted, 4)
-        if stats.attempted
-        else 0.0,
-        "valid_per_minute": round(len(questions) / minutes, 1) if minutes else None,
-        "valid_per_minute_with_parsing": round(len(questions) / total_minutes, 1),
-        "from_study_guide": len(guide),
-        "per_format": dict(per_format),
-        "per_generator": dict(sorted(per_kind.items())),
-        "per_objective": {o.id: per_objective.get(o.id, 0) for o in blueprint.objectives},
-        "rejected": dict(sorted(stats.rejected.items(), key=lambda kv: -kv[1])),
-    }
     print_table(
         "Summary",
         ["figure", "value"],
         [(k, v) for k, v in summary.items() if not isinstance(v, dict)],
     )
-
-    rng = random.Random(args.seed)
-    sample = rng.sample(questions, min(args.sample, len(questions)))
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    sample_path = RESULTS / "quiz_sample.md"
-    sample_path.write_text(_sample_markdown(sample, args.seed), encoding="utf-8")
-    print(f"sample: {sample_path}")
-    summary["sample"] = [
-        {**q.to_public_dict(), "correct": q.correct, "generator": q.generator} for q in sample
-    ]
+    summary["sample"] = write_sample(questions, args.seed, args.sample)
     write_results("quiz_generation", {"seed": args.seed, **summary})
 
 

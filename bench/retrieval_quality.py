@@ -141,6 +141,38 @@ def evaluate_size(chunk_tokens: int, dtype: str, rebuild: bool, items) -> dict:
     }
 
 
+def print_size(res: dict) -> None:
+    """One chunk size: hit@1, hit@5, MRR and domain accuracy per variant."""
+    print_table(
+        f"chunk_tokens={res['chunk_tokens']}: {res['chunks']} chunks, "
+        f"{res['store']['pages']} pages (domain via {res['domain_method']})",
+        ["variant", "hit@1", "hit@5", "MRR", "domain acc", "n"],
+        [
+            (name, m["hit_at_1"], m["hit_at_5"], m["mrr"], m["domain_accuracy"], m["n"])
+            for name, m in res["metrics"].items()
+        ],
+    )
+
+
+def print_hybrid_by_size(per_size: list[dict]) -> None:
+    print_table(
+        "Hybrid by chunk size",
+        ["chunk_tokens", "chunks", "hit@1", "hit@5", "MRR", "domain acc", "build s (shared CPU)"],
+        [
+            (
+                r["chunk_tokens"],
+                r["chunks"],
+                r["metrics"]["hybrid"]["hit_at_1"],
+                r["metrics"]["hybrid"]["hit_at_5"],
+                r["metrics"]["hybrid"]["mrr"],
+                r["metrics"]["hybrid"]["domain_accuracy"],
+                r["store"]["seconds"],
+            )
+            for r in per_size
+        ],
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -168,42 +200,10 @@ def main() -> None:
 
     per_size = []
     for size in sizes:
-        res = evaluate_size(size, dtype, args.rebuild, items)
-        per_size.append(res)
-        print_table(
-            f"chunk_tokens={size}: {res['chunks']} chunks, {res['store']['pages']} pages "
-            f"(domain via {res['domain_method']})",
-            ["variant", "hit@1", "hit@5", "MRR", "domain acc", "n"],
-            [
-                (name, m["hit_at_1"], m["hit_at_5"], m["mrr"], m["domain_accuracy"], m["n"])
-                for name, m in res["metrics"].items()
-            ],
-        )
+        per_size.append(evaluate_size(size, dtype, args.rebuild, items))
+        print_size(per_size[-1])
     if len(per_size) > 1:
-        print_table(
-            "Hybrid by chunk size",
-            [
-                "chunk_tokens",
-                "chunks",
-                "hit@1",
-                "hit@5",
-                "MRR",
-                "domain acc",
-                "build s (shared CPU)",
-            ],
-            [
-                (
-                    r["chunk_tokens"],
-                    r["chunks"],
-                    r["metrics"]["hybrid"]["hit_at_1"],
-                    r["metrics"]["hybrid"]["hit_at_5"],
-                    r["metrics"]["hybrid"]["mrr"],
-                    r["metrics"]["hybrid"]["domain_accuracy"],
-                    r["store"]["seconds"],
-                )
-                for r in per_size
-            ],
-        )
+        print_hybrid_by_size(per_size)
     best = max(
         per_size, key=lambda r: (r["metrics"]["hybrid"]["hit_at_5"], r["metrics"]["hybrid"]["mrr"])
     )

@@ -457,7 +457,7 @@ def schema_mb(url: str) -> float:
     return round(float(size) / 2**20, 1)
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--attempts", type=int, default=1_000_000)
     parser.add_argument("--learners", type=int, default=10_000)
@@ -466,61 +466,49 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=100, help="random channels per period")
     parser.add_argument("--skip-pg", action="store_true")
     parser.add_argument("--skip-sqlite", action="store_true")
-    args = parser.parse_args()
+    return parser.parse_args()
 
-    t0 = time.perf_counter()
-    history = History(args.attempts, args.learners, args.channels, args.asks, SEED)
-    gen_s = round(time.perf_counter() - t0, 1)
-    print(
-        f"history: {history.attempts:,} attempts, {args.learners:,} learners, "
-        f"{args.channels} channels, {args.asks:,} asks (generated in {gen_s} s); largest channel "
-        f"{history.cid(history.largest_channel)} holds {history.largest_share:.1%} of the answers",
-        flush=True,
-    )
-    results: dict = {
-        "dataset": {
-            "attempts": history.attempts,
-            "learners": args.learners,
-            "channels": args.channels,
-            "asks": args.asks,
-            "reviews": len(history.rv_user),
-            "daily_answers": int(history.a_daily.sum()),
-            "dm_answers": int(history.a_in_dm.sum()),
-            "days": DAYS,
-            "now": NOW.isoformat(),
-            "largest_channel_share": round(history.largest_share, 4),
-        },
-        "backends": {},
+
+def dataset(history: History, args: argparse.Namespace) -> dict:
+    """What the synthetic history holds (the results' "dataset")."""
+    return {
+        "attempts": history.attempts,
+        "learners": args.learners,
+        "channels": args.channels,
+        "asks": args.asks,
+        "reviews": len(history.rv_user),
+        "daily_answers": int(history.a_daily.sum()),
+        "dm_answers": int(history.a_in_dm.sum()),
+        "days": DAYS,
+        "now": NOW.isoformat(),
+        "largest_channel_share": round(history.largest_share, 4),
     }
 
-    if not args.skip_sqlite:
-        tmp = Path(tempfile.mkdtemp(prefix="studybot-bench-stats-"))
-        try:
-            results["backends"]["sqlite"], chart_inputs = run_backend(
-                "sqlite", f"sqlite:///{tmp / 'stats.db'}", history, args.samples
-            )
-            results["backends"]["sqlite"]["file_mb"] = round(
-                sum(p.stat().st_size for p in tmp.iterdir()) / 2**20, 1
-            )
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
 
-    chart_inputs: list = []
-    if not args.skip_pg:
-        from tests.pg import PG_URL, temporary_schema
+def run_sqlite(history: History, samples: int) -> dict:
+    """The SQLite figures, on a file in a temporary folder (removed afterwards)."""
+    tmp = Path(tempfile.mkdtemp(prefix="studybot-bench-stats-"))
+    try:
+        result, _figures = run_backend("sqlite", f"sqlite:///{tmp / 'stats.db'}", history, samples)
+        result["file_mb"] = round(sum(p.stat().st_size for p in tmp.iterdir()) / 2**20, 1)
+        return result
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
-        if PG_URL is None:
-            results["backends"]["postgresql"] = {"skipped": "PostgreSQL not reachable"}
-        else:
-            with temporary_schema("bench_stats") as url:
-                results["backends"]["postgresql"], chart_inputs = run_backend(
-                    "postgresql", url, history, args.samples
-                )
-                results["backends"]["postgresql"]["schema_mb"] = schema_mb(url)
 
-    if chart_inputs:  # the largest channel's figures, 7d / 30d / all
-        results["chart"] = chart_timing(chart_inputs)
+def run_postgresql(history: History, samples: int) -> tuple[dict, list]:
+    """The PostgreSQL figures in a throwaway schema, and the largest channel's stats."""
+    from tests.pg import PG_URL, temporary_schema
 
+    if PG_URL is None:
+        return {"skipped": "PostgreSQL not reachable"}, []
+    with temporary_schema("bench_stats") as url:
+        result, figures = run_backend("postgresql", url, history, samples)
+        result["schema_mb"] = schema_mb(url)
+    return result, figures
+
+
+def print_summary(results: dict) -> None:
     rows = []
     for name, r in results["backends"].items():
         if "channel_stats" not in r:
@@ -538,6 +526,28 @@ def main() -> None:
     c = results.get("chart")
     if c:
         print(f"\nchart: cold {c['cold_first_call_ms']} ms, warm p50 {c['p50_ms']} ms")
+
+
+def main() -> None:
+    args = parse_args()
+    t0 = time.perf_counter()
+    history = History(args.attempts, args.learners, args.channels, args.asks, SEED)
+    gen_s = round(time.perf_counter() - t0, 1)
+    print(
+        f"history: {history.attempts:,} attempts, {args.learners:,} learners, "
+        f"{args.channels} channels, {args.asks:,} asks (generated in {gen_s} s); largest channel "
+        f"{history.cid(history.largest_channel)} holds {history.largest_share:.1%} of the answers",
+        flush=True,
+    )
+    results: dict = {"dataset": dataset(history, args), "backends": {}}
+    if not args.skip_sqlite:
+        results["backends"]["sqlite"] = run_sqlite(history, args.samples)
+    chart_inputs: list = []  # the chart is timed on PostgreSQL's figures
+    if not args.skip_pg:
+        results["backends"]["postgresql"], chart_inputs = run_postgresql(history, args.samples)
+    if chart_inputs:  # the largest channel's figures, 7d / 30d / all
+        results["chart"] = chart_timing(chart_inputs)
+    print_summary(results)
     write_results("stats", results)
 
 

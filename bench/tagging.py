@@ -158,21 +158,21 @@ def _rank_key(obj: float, dom: float, setting: dict, current: dict) -> tuple:
     return (-obj, -dom, _distance(setting, current))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--labels", type=Path, default=TAGGING_LABELS)
-    parser.add_argument("--dtype", choices=["fp32", "bf16"], default=None)
-    parser.add_argument("--top", type=int, default=10, help="grid rows to print")
-    args = parser.parse_args()
-    if not args.labels.exists():
-        sys.exit(f"{args.labels} does not exist yet")
-    labels = load_labels(args.labels)
-    dtype = args.dtype or default_settings().embedding_dtype
-    bench = Bench(labels, dtype)
-    current = bench.current
-    print(f"{len(labels)} labelled passages; embedded in {bench.embed_seconds:.1f} s ({dtype})")
+SHORT_NAMES = {
+    "EMBED_WEIGHT": "E",
+    "KEYWORD_WEIGHT": "K",
+    "TITLE_WEIGHT": "T",
+    "TEMPERATURE": "temp",
+}
 
-    baselines = {
+
+def fmt(setting: dict) -> str:
+    return " ".join(f"{SHORT_NAMES[n]}={setting[n]:g}" for n in CONSTANTS)
+
+
+def baselines(current: dict[str, float]) -> dict[str, dict[str, float]]:
+    """The current constants, keywords only, embedding only, and no title prior."""
+    return {
         "current constants": dict(current),
         "keywords only": {
             **current,
@@ -188,20 +188,28 @@ def main() -> None:
         },
         "embedding + keywords (no title)": {**current, "TITLE_WEIGHT": 0.0},
     }
+
+
+def score_baselines(bench: Bench) -> tuple[dict[str, tuple], list[str]]:
+    """{variant: (setting, objective acc, domain acc)} and the current constants' predictions."""
     base_rows = {}
-    predictions_current = None
-    for name, setting in baselines.items():
+    predictions_current: list[str] = []
+    for name, setting in baselines(bench.current).items():
         pred = bench.predict(setting)
         if name == "current constants":
             predictions_current = pred
             # Sanity: the patched path reproduces the unpatched tagger exactly.
             plain = [
                 bench.tagger.tag(d["text"], v, d["title"]).objective
-                for d, v in zip(labels, bench.vectors, strict=True)
+                for d, v in zip(bench.labels, bench.vectors, strict=True)
             ]
             assert plain == pred, "monkeypatched constants do not reproduce the current tagger"
         base_rows[name] = (setting, *bench.score(pred))
+    return base_rows, predictions_current
 
+
+def search_grid(bench: Bench) -> tuple[list[tuple], float]:
+    """Every GRID setting as (setting, predictions, objective acc, domain acc), best first."""
     t0 = time.perf_counter()
     names = list(GRID)
     grid = []
@@ -209,14 +217,16 @@ def main() -> None:
         setting = dict(zip(names, values, strict=True))
         pred = bench.predict(setting)
         grid.append((setting, pred, *bench.score(pred)))
-    grid_seconds = time.perf_counter() - t0
-    grid.sort(key=lambda g: _rank_key(g[2], g[3], g[0], current))
-    best_setting, _, best_obj, best_dom = grid[0]
-    ties = sum(1 for g in grid if g[2] == best_obj and g[3] == best_dom)
+    seconds = time.perf_counter() - t0
+    grid.sort(key=lambda g: _rank_key(g[2], g[3], g[0], bench.current))
+    return grid, seconds
 
-    # Cross-validation: pick the best setting on 4/5 of the labels, score the held-out 1/5.
+
+def cross_validate(bench: Bench, grid: list[tuple], predictions_current: list[str]) -> dict:
+    """Pick the best setting on 4/5 of the labels, score the held-out 1/5; mean accuracies of
+    that pick and of the current constants."""
     rng = random.Random(13)
-    order = list(range(len(labels)))
+    order = list(range(len(bench.labels)))
     rng.shuffle(order)
     folds = [order[i::FOLDS] for i in range(FOLDS)]
     cv_obj, cv_dom, cur_obj, cur_dom = [], [], [], []
@@ -224,23 +234,33 @@ def main() -> None:
         test = folds[k]
         train = [i for j, f in enumerate(folds) if j != k for i in f]
         scored = [(s, p, *bench.score(p, train)) for s, p, _, _ in grid]
-        scored.sort(key=lambda g: _rank_key(g[2], g[3], g[0], current))
+        scored.sort(key=lambda g: _rank_key(g[2], g[3], g[0], bench.current))
         o, d = bench.score(scored[0][1], test)
         cv_obj.append(o)
         cv_dom.append(d)
         o, d = bench.score(predictions_current, test)
         cur_obj.append(o)
         cur_dom.append(d)
+    return {
+        "folds": FOLDS,
+        "current_objective_accuracy": sum(cur_obj) / FOLDS,
+        "current_domain_accuracy": sum(cur_dom) / FOLDS,
+        "grid_picked_objective_accuracy": sum(cv_obj) / FOLDS,
+        "grid_picked_domain_accuracy": sum(cv_dom) / FOLDS,
+    }
 
-    def fmt(setting: dict) -> str:
-        short = {
-            "EMBED_WEIGHT": "E",
-            "KEYWORD_WEIGHT": "K",
-            "TITLE_WEIGHT": "T",
-            "TEMPERATURE": "temp",
-        }
-        return " ".join(f"{short[n]}={setting[n]:g}" for n in CONSTANTS)
 
+def print_report(
+    bench: Bench,
+    base_rows: dict[str, tuple],
+    predictions_current: list[str],
+    grid: list[tuple],
+    grid_seconds: float,
+    cv: dict,
+    top: int,
+) -> None:
+    best_setting, best_pred, best_obj, best_dom = grid[0]
+    ties = sum(1 for g in grid if g[2] == best_obj and g[3] == best_dom)
     print_table(
         "Tagging accuracy",
         ["variant", "objective acc", "domain acc", "setting"],
@@ -252,9 +272,9 @@ def main() -> None:
         f"grid: {len(grid)} settings in {grid_seconds:.1f} s, {ties} tie for best"
     )
     print_table(
-        f"Grid search, top {args.top}",
+        f"Grid search, top {top}",
         ["rank", "objective acc", "domain acc", "setting"],
-        [(n + 1, g[2], g[3], fmt(g[0])) for n, g in enumerate(grid[: args.top])],
+        [(n + 1, g[2], g[3], fmt(g[0])) for n, g in enumerate(grid[:top])],
     )
     print(
         "\n(If the current constants were themselves picked on these labels, their row is "
@@ -264,13 +284,20 @@ def main() -> None:
         f"{FOLDS}-fold cross-validation (held-out accuracy)",
         ["variant", "objective acc", "domain acc"],
         [
-            ("current constants (fixed)", sum(cur_obj) / FOLDS, sum(cur_dom) / FOLDS),
-            ("grid-picked on the other folds", sum(cv_obj) / FOLDS, sum(cv_dom) / FOLDS),
+            (
+                "current constants (fixed)",
+                cv["current_objective_accuracy"],
+                cv["current_domain_accuracy"],
+            ),
+            (
+                "grid-picked on the other folds",
+                cv["grid_picked_objective_accuracy"],
+                cv["grid_picked_domain_accuracy"],
+            ),
         ],
     )
     per_domain = defaultdict(lambda: [0, 0, 0])
-    best_pred = grid[0][1]
-    for d, pc, pb in zip(labels, predictions_current, best_pred, strict=True):
+    for d, pc, pb in zip(bench.labels, predictions_current, best_pred, strict=True):
         row = per_domain[d["domain"]]
         row[0] += 1
         row[1] += pc == d["objective"]
@@ -281,53 +308,68 @@ def main() -> None:
         [(k, v[0], v[1] / v[0], v[2] / v[0]) for k, v in sorted(per_domain.items())],
     )
 
-    write_results(
-        "tagging",
-        {
-            "labels": len(labels),
-            "dtype": dtype,
-            "keyword_coverage": round(bench.keyword_coverage, 4),
-            "variants": {
-                name: {
-                    "setting": s,
-                    "objective_accuracy": round(o, 4),
-                    "domain_accuracy": round(d, 4),
-                }
-                for name, (s, o, d) in base_rows.items()
-            },
-            "grid": {n: GRID[n] for n in names},
-            "grid_size": len(grid),
-            "best": {
-                "setting": best_setting,
-                "objective_accuracy": round(best_obj, 4),
-                "domain_accuracy": round(best_dom, 4),
-                "ties": ties,
-            },
-            "top": [
-                {
-                    "setting": g[0],
-                    "objective_accuracy": round(g[2], 4),
-                    "domain_accuracy": round(g[3], 4),
-                }
-                for g in grid[: args.top]
-            ],
-            "cross_validation": {
-                "folds": FOLDS,
-                "current_objective_accuracy": round(sum(cur_obj) / FOLDS, 4),
-                "current_domain_accuracy": round(sum(cur_dom) / FOLDS, 4),
-                "grid_picked_objective_accuracy": round(sum(cv_obj) / FOLDS, 4),
-                "grid_picked_domain_accuracy": round(sum(cv_dom) / FOLDS, 4),
-            },
-            "all_settings": [
-                [g[0][n] for n in CONSTANTS] + [round(g[2], 4), round(g[3], 4)] for g in grid
-            ],
-            "all_settings_columns": [*CONSTANTS, "objective_accuracy", "domain_accuracy"],
-            "misses_current": [
-                {"id": d["id"], "label": d["objective"], "predicted": p}
-                for d, p in zip(labels, predictions_current, strict=True)
-                if p != d["objective"]
-            ],
+
+def results(
+    bench: Bench,
+    dtype: str,
+    base_rows: dict[str, tuple],
+    predictions_current: list[str],
+    grid: list[tuple],
+    cv: dict,
+    top: int,
+) -> dict:
+    """What bench/results/tagging.json holds."""
+    best_setting, _, best_obj, best_dom = grid[0]
+
+    def accuracies(obj: float, dom: float) -> dict:
+        return {"objective_accuracy": round(obj, 4), "domain_accuracy": round(dom, 4)}
+
+    return {
+        "labels": len(bench.labels),
+        "dtype": dtype,
+        "keyword_coverage": round(bench.keyword_coverage, 4),
+        "variants": {
+            name: {"setting": s, **accuracies(o, d)} for name, (s, o, d) in base_rows.items()
         },
+        "grid": {n: GRID[n] for n in GRID},
+        "grid_size": len(grid),
+        "best": {
+            "setting": best_setting,
+            **accuracies(best_obj, best_dom),
+            "ties": sum(1 for g in grid if g[2] == best_obj and g[3] == best_dom),
+        },
+        "top": [{"setting": g[0], **accuracies(g[2], g[3])} for g in grid[:top]],
+        "cross_validation": {k: v if k == "folds" else round(v, 4) for k, v in cv.items()},
+        "all_settings": [
+            [g[0][n] for n in CONSTANTS] + [round(g[2], 4), round(g[3], 4)] for g in grid
+        ],
+        "all_settings_columns": [*CONSTANTS, "objective_accuracy", "domain_accuracy"],
+        "misses_current": [
+            {"id": d["id"], "label": d["objective"], "predicted": p}
+            for d, p in zip(bench.labels, predictions_current, strict=True)
+            if p != d["objective"]
+        ],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--labels", type=Path, default=TAGGING_LABELS)
+    parser.add_argument("--dtype", choices=["fp32", "bf16"], default=None)
+    parser.add_argument("--top", type=int, default=10, help="grid rows to print")
+    args = parser.parse_args()
+    if not args.labels.exists():
+        sys.exit(f"{args.labels} does not exist yet")
+    labels = load_labels(args.labels)
+    dtype = args.dtype or default_settings().embedding_dtype
+    bench = Bench(labels, dtype)
+    print(f"{len(labels)} labelled passages; embedded in {bench.embed_seconds:.1f} s ({dtype})")
+    base_rows, predictions_current = score_baselines(bench)
+    grid, grid_seconds = search_grid(bench)
+    cv = cross_validate(bench, grid, predictions_current)
+    print_report(bench, base_rows, predictions_current, grid, grid_seconds, cv, args.top)
+    write_results(
+        "tagging", results(bench, dtype, base_rows, predictions_current, grid, cv, args.top)
     )
 
 

@@ -16,7 +16,7 @@ from rich.table import Table
 from knowledge.settings import Settings, get_settings
 
 if TYPE_CHECKING:
-    from bot.stats import StudyStats
+    from bot.service import StudyService
 
 app = typer.Typer(
     help="studybot: a study assistant for certification study groups.",
@@ -25,8 +25,6 @@ app = typer.Typer(
 )
 console = Console()
 err = Console(stderr=True)
-
-NOTES_DIR = Path(__file__).resolve().parent.parent / "knowledge" / "notes"
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -81,6 +79,24 @@ def ingest(
         max_depth=max_depth if max_depth is not None else settings.crawl_max_depth,
         max_pages=max_pages if max_pages is not None else settings.crawl_max_pages,
     )
+    progress, on_event = _ingest_progress()
+    try:
+        pipeline = build_pipeline(settings, mirrors, on_event, rebuild=rebuild)
+        with progress:
+            summary = pipeline.run(sources or default_corpus(), options)
+    except (StoreError, EmbeddingError) as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        _fail("interrupted: what was written is kept, and the next run completes the store.", 130)
+    _print_ingest_summary(summary)
+    code = summary.exit_code(strict)
+    if summary.pages == 0:
+        err.print("[red]nothing was ingested[/red]")
+    raise typer.Exit(code)
+
+
+def _ingest_progress():
+    """A progress bar on stderr (off when it is not a terminal) and the pipeline's event hook."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     progress = Progress(
@@ -101,14 +117,11 @@ def ingest(
         elif event in {"done", "failed"}:
             progress.update(task, advance=1, description=detail[-60:])
 
-    try:
-        pipeline = build_pipeline(settings, mirrors, on_event, rebuild=rebuild)
-        with progress:
-            summary = pipeline.run(sources or default_corpus(), options)
-    except (StoreError, EmbeddingError) as exc:
-        _fail(str(exc))
-    except KeyboardInterrupt:
-        _fail("interrupted: what was written is kept, and the next run completes the store.", 130)
+    return progress, on_event
+
+
+def _print_ingest_summary(summary) -> None:
+    """The ingest summary table, then up to 200 failures."""
     table = Table(title="Ingest summary", show_header=False)
     for label, value in [
         ("sources given", summary.sources),
@@ -133,10 +146,6 @@ def ingest(
         if len(summary.failures) > 200:
             failures.add_row("…", f"{len(summary.failures) - 200} more")
         console.print(failures)
-    code = summary.exit_code(strict)
-    if summary.pages == 0:
-        err.print("[red]nothing was ingested[/red]")
-    raise typer.Exit(code)
 
 
 def _retriever():
@@ -302,7 +311,7 @@ def quiz(
             if as_json:
                 print(json.dumps(grade_json(grade), ensure_ascii=False))
             else:
-                render_grade(console, grade, service.quiz.shown(token), base=0)
+                render_grade(console, grade, service.shown_question(token), base=0)
             return
         if generate:
             stats = service.fill_bank(domain, count)
@@ -438,14 +447,13 @@ def _demo_quiz(service) -> None:
 
 
 @contextmanager
-def _stats_backend(*errors: type[Exception]) -> Iterator[StudyStats]:
-    """StudyStats over the configured records (schema brought up to date), closed afterwards.
+def _service_over_records(*errors: type[Exception]) -> Iterator[StudyService]:
+    """The service over the configured records (schema brought up to date), closed afterwards.
 
     RecordsUnavailable and `errors` end the command with the message.
     """
     from bot.records import Records, RecordsUnavailable
-    from bot.stats import StudyStats
-    from knowledge.blueprint import load_blueprint
+    from bot.service import StudyService
 
     try:
         settings = _settings()
@@ -454,7 +462,7 @@ def _stats_backend(*errors: type[Exception]) -> Iterator[StudyStats]:
         records = Records.from_url(settings.database_url)
         try:
             records.upgrade()
-            yield StudyStats(records, load_blueprint(settings.blueprint))
+            yield StudyService(settings, records=records)
         finally:
             records.close()
     except (RecordsUnavailable, *errors) as exc:
@@ -490,10 +498,10 @@ def stats(
     from bot.stats import UnknownPeriod
 
     now = _as_of(as_of)
-    with _stats_backend(UnknownPeriod) as backend:
-        figures = backend.channel_stats(channel, period, now=now)
+    with _service_over_records(UnknownPeriod) as service:
+        figures = service.channel_stats(channel, period, now=now)
         if csv is not None:
-            csv.write_text(backend.export_csv(channel, period, now=now), encoding="utf-8")
+            csv.write_text(service.export_csv(channel, period, now=now), encoding="utf-8")
     if chart is not None:
         from bot.stats_chart import render_stats_chart
 
@@ -553,8 +561,8 @@ def me(
 ) -> None:
     """A learner's progress (what `/study me` and the App Home show)."""
     now = _as_of(as_of)
-    with _stats_backend() as backend:
-        progress = backend.learner_progress(user, now=now)
+    with _service_over_records() as service:
+        progress = service.learner_progress(user, now=now)
     if as_json:
         print(json.dumps(progress.to_dict(), ensure_ascii=False))
         return

@@ -19,8 +19,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
@@ -32,7 +31,6 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import exc
-from sqlalchemy.engine import Connection
 
 from bot.quiz_service import DailyRecap, ShownQuestion
 from bot.records import DailyPost, DailySchedule, QuizPost, Records, RecordsUnavailable, utcnow
@@ -57,7 +55,8 @@ class ScheduleError(ValueError):
 
 
 class QuizAPI(Protocol):
-    """What the daily question needs from `bot.quiz_service.QuizService`."""
+    """What the daily question needs from the core (`bot.service.StudyService` has it; so does
+    `bot.quiz_service.QuizService`)."""
 
     def daily_question(self, channel: str) -> ShownQuestion: ...
 
@@ -213,12 +212,6 @@ class DailyStore:
     def __init__(self, records: Records, *, clock: Clock = utcnow) -> None:
         self.records = records
         self._clock = clock
-        self._insert = records._insert  # the dialect's INSERT with ON CONFLICT
-
-    @contextmanager
-    def _begin(self) -> Iterator[Connection]:
-        with self.records._begin() as conn:  # RecordsUnavailable on outages
-            yield conn
 
     @staticmethod
     def _schedule(row: Any) -> Schedule:
@@ -236,12 +229,12 @@ class DailyStore:
             "created_by": created_by,
             "updated_at": self._clock(),
         }
-        stmt = self._insert(DailySchedule).values(**values)
+        stmt = self.records.insert(DailySchedule).values(**values)
         stmt = stmt.on_conflict_do_update(
             index_elements=["channel_id"],
             set_={k: stmt.excluded[k] for k in values if k != "channel_id"},
         )
-        with self._begin() as conn:
+        with self.records.begin() as conn:
             conn.execute(stmt)
 
     def disable(self, channel_id: str) -> bool:
@@ -251,18 +244,18 @@ class DailyStore:
             .where(DailySchedule.channel_id == channel_id, DailySchedule.enabled.is_(True))
             .values(enabled=False, updated_at=self._clock())
         )
-        with self._begin() as conn:
+        with self.records.begin() as conn:
             return conn.execute(stmt).rowcount > 0
 
     def get(self, channel_id: str) -> Schedule | None:
         stmt = sa.select(DailySchedule).where(DailySchedule.channel_id == channel_id)
-        with self._begin() as conn:
+        with self.records.begin() as conn:
             row = conn.execute(stmt).first()
         return self._schedule(row) if row is not None else None
 
     def enabled(self) -> list[Schedule]:
         stmt = sa.select(DailySchedule).where(DailySchedule.enabled.is_(True))
-        with self._begin() as conn:
+        with self.records.begin() as conn:
             return [self._schedule(r) for r in conn.execute(stmt)]
 
     def claim(self, channel_id: str, local_date: str) -> int | None:
@@ -273,7 +266,7 @@ class DailyStore:
         """
         now = self._clock()
         insert = (
-            self._insert(DailyPost)
+            self.records.insert(DailyPost)
             .values(channel_id=channel_id, local_date=local_date, claimed_at=now)
             .on_conflict_do_nothing(index_elements=["channel_id", "local_date"])
             .returning(DailyPost.id)
@@ -289,7 +282,7 @@ class DailyStore:
             .values(claimed_at=now)
             .returning(DailyPost.id)
         )
-        with self._begin() as conn:
+        with self.records.begin() as conn:
             won = conn.execute(insert).scalar()
             if won is None:
                 won = conn.execute(take_over).scalar()
@@ -298,7 +291,7 @@ class DailyStore:
     def release(self, claim_id: int) -> None:
         """Give up a claim that posted nothing, so a retry (or another replica) can post."""
         stmt = sa.delete(DailyPost).where(DailyPost.id == claim_id, DailyPost.posted_at.is_(None))
-        with self._begin() as conn:
+        with self.records.begin() as conn:
             conn.execute(stmt)
 
     def complete(self, claim_id: int, token: str) -> None:
@@ -309,7 +302,7 @@ class DailyStore:
             .where(DailyPost.id == claim_id)
             .values(post_id=post_id, posted_at=self._clock())
         )
-        with self._begin() as conn:
+        with self.records.begin() as conn:
             conn.execute(stmt)
 
     def previous_token(self, channel_id: str, before: str) -> str | None:
@@ -325,19 +318,8 @@ class DailyStore:
             .order_by(DailyPost.local_date.desc())
             .limit(1)
         )
-        with self._begin() as conn:
+        with self.records.begin() as conn:
             return conn.execute(stmt).scalar()
-
-    def post_count(self, channel_id: str, local_date: str | None = None) -> int:
-        stmt = (
-            sa.select(sa.func.count())
-            .select_from(DailyPost)
-            .where(DailyPost.channel_id == channel_id, DailyPost.posted_at.is_not(None))
-        )
-        if local_date is not None:
-            stmt = stmt.where(DailyPost.local_date == local_date)
-        with self._begin() as conn:
-            return int(conn.execute(stmt).scalar_one())
 
 
 # --------------------------------------------------------------------------- running

@@ -77,12 +77,12 @@ def insert_questions(
     for start in range(0, len(rows), INSERT_BATCH):
         batch = rows[start : start + INSERT_BATCH]
         stmt = (
-            records._insert(QuizQuestion)
+            records.insert(QuizQuestion)
             .values(batch)
             .on_conflict_do_nothing(index_elements=["fingerprint"])
             .returning(QuizQuestion.id)
         )
-        with records._begin() as conn:
+        with records.begin() as conn:
             inserted += len(conn.execute(stmt).all())
     return inserted
 
@@ -127,14 +127,14 @@ def fill(
 
 def bank_size(records: Records, blueprint_id: str) -> int:
     stmt = sa.select(sa.func.count()).where(QuizQuestion.blueprint == blueprint_id)
-    with records._begin() as conn:
+    with records.begin() as conn:
         return int(conn.execute(stmt).scalar_one())
 
 
 def bank_stems(records: Records, blueprint_id: str) -> set[str]:
     """The normalised stems of the blueprint's questions (near-duplicate check on refills)."""
     stmt = sa.select(QuizQuestion.stem).where(QuizQuestion.blueprint == blueprint_id)
-    with records._begin() as conn:
+    with records.begin() as conn:
         return {normalize_stem(stem) for (stem,) in conn.execute(stmt)}
 
 
@@ -145,7 +145,7 @@ def candidates(records: Records, blueprint_id: str) -> list[Candidate]:
         .where(QuizQuestion.blueprint == blueprint_id)
         .order_by(QuizQuestion.id)
     )
-    with records._begin() as conn:
+    with records.begin() as conn:
         return [Candidate(qid, domain) for qid, domain in conn.execute(stmt)]
 
 
@@ -154,7 +154,7 @@ QUESTION = QuizQuestion.__table__
 
 def get_question(records: Records, question_id: int) -> sa.Row | None:
     """One `quiz_questions` row with its answer (grading, recaps, the demo), or None."""
-    with records._begin() as conn:
+    with records.begin() as conn:
         return conn.execute(sa.select(QUESTION).where(QUESTION.c.id == question_id)).first()
 
 

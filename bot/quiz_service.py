@@ -1,30 +1,39 @@
-"""Quiz core: the question bank, selection (FSRS + weak domains), grading, mock exams.
+"""Quiz core: the question bank, selection (FSRS + weak domains), posts, grading, mock exams.
 
-Front ends (Slack, terminal, the daily scheduler) call these methods through StudyService.
-Imports no Slack. CONTRACT: the names and fields below are what the front ends code against.
+Front ends (Slack, terminal, the daily scheduler) call these methods through StudyService; this
+module is the quiz's public surface (`__all__`). The work is split by job: `bot.quiz_posts` (the
+posts and their tokens), `bot.quiz_grading` (answers recorded exactly once, FSRS, the streak),
+`bot.quiz_exams` (mock exams), `bot.quiz_bank` (the stored questions) and `bot.selection` (which
+question next). Imports no Slack.
 """
 
 from __future__ import annotations
 
 import logging
-import math
-import operator
 import random
-import re
-import secrets
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from fsrs import Card as FsrsCard
-from fsrs import Rating, Scheduler
-from sqlalchemy.engine import Connection
+from fsrs import Scheduler
 
 from bot import quiz_bank
-from bot.records import Clock, Exam, QuizAttempt, QuizPost, QuizQuestion, Records, Review, utcnow
+from bot.quiz_exams import EXAM_QUESTIONS, MockExams, scaled_score
+from bot.quiz_grading import Grader
+from bot.quiz_posts import POST, QUESTION, QuestionView, QuizPosts
+from bot.quiz_types import (
+    UNKNOWN,
+    DailyRecap,
+    ExamProgress,
+    ExamResult,
+    Grade,
+    PublicQuestion,
+    QuizError,
+    ShownQuestion,
+)
+from bot.records import Clock, QuizAttempt, Records, Review, utcnow
 from bot.selection import (
     HISTORY_WINDOW,
     NO_REPEAT,
@@ -33,7 +42,6 @@ from bot.selection import (
     apportion,
     pick_daily,
     pick_next,
-    plan_exam,
 )
 from knowledge.types import DomainTag
 
@@ -44,115 +52,29 @@ if TYPE_CHECKING:
     from knowledge.settings import Settings
     from knowledge.store import KnowledgeStore
 
+__all__ = [
+    "DailyRecap",
+    "EXAM_QUESTIONS",
+    "ExamProgress",
+    "ExamResult",
+    "Grade",
+    "PublicQuestion",
+    "QuizError",
+    "QuizService",
+    "ShownQuestion",
+    "scaled_score",
+]
+
 log = logging.getLogger(__name__)
 
-
-class QuizError(Exception):
-    """A polite refusal; ``str(exc)`` is one sentence to show the user.
-
-    `code`: unknown | expired | not_yours | invalid_choice | no_questions | invalid_domain.
-    """
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-@dataclass(frozen=True)
-class PublicQuestion:
-    """What a learner sees (never the answer)."""
-
-    question_id: int
-    stem: str
-    options: list[str]
-    choose: int  # 1 = single answer of 4; 2 = "choose 2 of 5"
-    domain: DomainTag
-    source: str
-    title: str
-
-
-@dataclass(frozen=True)
-class ExamProgress:
-    exam_id: int
-    position: int  # 1-based number of this question
-    total: int
-
-
-@dataclass(frozen=True)
-class ShownQuestion:
-    """One showing of a question; buttons carry `token`, which the server looks up."""
-
-    token: str
-    kind: str  # ondemand | daily | exam
-    question: PublicQuestion
-    channel_id: str
-    user_id: str | None  # who may answer; None = anyone in the channel (daily)
-    exam: ExamProgress | None = None
-    review: bool = False  # a spaced-repetition review (the learner missed or met it before)
-
-
-@dataclass(frozen=True)
-class ExamResult:
-    exam_id: int
-    answered: int
-    correct: int
-    scaled_score: int  # on the blueprint's scale (e.g. 100-1000)
-    passing_score: int
-    passed: bool
-    per_domain: dict[int, tuple[int, int]] = field(default_factory=dict)  # domain -> (right, total)
-
-
-@dataclass(frozen=True)
-class Grade:
-    """The result of an answer; `already_answered` when this person had answered this post."""
-
-    correct: bool
-    answer: list[int]  # the correct option indices (0-based)
-    chosen: list[int]  # what this person chose (the first recorded choice on a repeat)
-    explanation: str
-    source: str
-    title: str
-    domain: DomainTag
-    streak: int  # consecutive correct answers of this learner
-    already_answered: bool = False
-    exam: ExamProgress | None = None
-    next: ShownQuestion | None = None  # the next exam question, if any
-    exam_result: ExamResult | None = None  # when this answer finished an exam
-
-
-@dataclass(frozen=True)
-class DailyRecap:
-    """Yesterday's question of the day: its answer and how the channel did."""
-
-    stem: str
-    answer_text: str  # the correct option(s) as text
-    answered: int
-    share_correct: float  # 0..1; 0 when nobody answered
-
-
-# --------------------------------------------------------------------------- implementation
-
-#: How long a post's buttons work, by kind.
-TTL = {"ondemand": timedelta(hours=24), "daily": timedelta(hours=48), "exam": timedelta(hours=24)}
-EXAM_QUESTIONS = 15  # default length of a mock exam
 GAP_FILL_LLM = 5  # questions one on-demand gap fill asks the model for (offline: all it can)
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{8,32}")  # secrets.token_urlsafe(12) gives 16 characters
-
-UNKNOWN = (
-    "I can't find that question (it may come from an old or altered message); ask for a new one."
-)
-EXPIRED = "This question has expired; ask for a fresh one."
-NOT_YOURS = "This question belongs to <@{user}>; try /study quiz for your own."
 NO_MATERIAL = (
     "There are no quiz questions yet: no study material has been ingested (run `studybot ingest`)."
 )
 NO_QUESTIONS_MADE = "I could not make quiz questions from the ingested material yet."
 SEEN_ALL = "No new question for you{where} right now: you have seen them all in the last 7 days."
 
-POST = QuizPost.__table__
-QUESTION = QuizQuestion.__table__
 ATTEMPT = QuizAttempt.__table__
-EXAM = Exam.__table__
 REVIEW = Review.__table__
 
 
@@ -181,9 +103,11 @@ class QuizService:
         self.blueprint = blueprint
         self.chat_model = chat_model
         self.rng = rng or random.Random()
-        self.scheduler = scheduler or Scheduler()
+        self.clock = clock
+        self.posts = QuizPosts(records, blueprint)
+        self.exams = MockExams(records, blueprint, self.posts, self.rng)
+        self.grader = Grader(records, self.posts, self.exams, scheduler or Scheduler(), self.now)
         self._store = store
-        self._clock = clock
         self._fill_lock = threading.Lock()
         # domain (None = all) -> store generation at which a gap fill added nothing new
         self._exhausted: dict[int | None, int] = {}
@@ -200,7 +124,7 @@ class QuizService:
         return self._store
 
     def now(self) -> datetime:
-        return self._clock().astimezone(UTC)
+        return self.clock().astimezone(UTC)
 
     @property
     def weights(self) -> dict[int, float]:
@@ -208,15 +132,7 @@ class QuizService:
 
     def domain_tag(self, domain: int, objective: str) -> DomainTag:
         """The domain and objective label of a question ("3.4 Perform hyperparameter …")."""
-        try:
-            name = self.blueprint.domain(domain).name
-        except KeyError:
-            name = f"Domain {domain}"
-        try:
-            label = self.blueprint.objective(objective).label
-        except KeyError:
-            label = objective
-        return DomainTag(domain, name, label)
+        return self.posts.domain_tag(domain, objective)
 
     def resolve_domain(self, domain: int | str | None) -> int | None:
         """1, "3", "modeling" -> a domain id of the blueprint; None for no filter."""
@@ -319,8 +235,8 @@ class QuizService:
         if pick.question_id is None:
             where_text = f" in {self.blueprint.domain(d).label}" if d is not None else ""
             raise QuizError("no_questions", SEEN_ALL.format(where=where_text))
-        with self.records._begin() as conn:
-            return self._create_post(
+        with self.records.begin() as conn:
+            return self.posts.create(
                 conn, pick.question_id, "ondemand", where, who, now, review=pick.kind == "review"
             )
 
@@ -348,7 +264,7 @@ class QuizService:
             .where(ATTEMPT.c.user_id == who, ATTEMPT.c.created_at >= now - HISTORY_WINDOW)
             .group_by(ATTEMPT.c.domain)
         )
-        with self.records._begin() as conn:
+        with self.records.begin() as conn:
             cards = [Card(q, d, due) for q, d, due in conn.execute(cards_q)]
             last_shown = {q: at for q, at in conn.execute(shown_q)}
             recent = set(last_shown) | {q for (q,) in conn.execute(answered_q)}
@@ -357,98 +273,15 @@ class QuizService:
             bank=bank, cards=cards, recent=recent, history=history, last_shown=last_shown
         )
 
-    # -- posts ---------------------------------------------------------------------------------
-
-    def _create_post(
-        self,
-        conn: Connection,
-        question_id: int,
-        kind: str,
-        channel: str,
-        user: str | None,
-        now: datetime,
-        *,
-        exam: ExamProgress | None = None,
-        review: bool = False,
-    ) -> ShownQuestion:
-        token = secrets.token_urlsafe(12)
-        conn.execute(
-            sa.insert(POST).values(
-                token=token,
-                question_id=question_id,
-                kind=kind,
-                channel_id=channel,
-                user_id=user,
-                exam_id=exam.exam_id if exam else None,
-                created_at=now,
-                expires_at=now + TTL[kind],
-            )
-        )
-        row = conn.execute(sa.select(QUESTION).where(QUESTION.c.id == question_id)).one()
-        return ShownQuestion(
-            token=token,
-            kind=kind,
-            question=self._public(row),
-            channel_id=channel,
-            user_id=user,
-            exam=exam,
-            review=review,
-        )
-
-    def _public(self, q: Any) -> PublicQuestion:
-        return PublicQuestion(
-            question_id=q.id,
-            stem=q.stem,
-            options=list(q.options),
-            choose=q.choose,
-            domain=self.domain_tag(q.domain, q.objective),
-            source=q.source,
-            title=q.title,
-        )
-
-    def _lookup(self, conn: Connection, token_or_id: str | int) -> Any:
-        """The post joined with its question (columns of both; the question's as q_*), or None."""
-        cols = [POST] + [c.label(f"q_{c.name}") for c in QUESTION.c]
-        stmt = sa.select(*cols).join(QUESTION, QUESTION.c.id == POST.c.question_id)
-        if isinstance(token_or_id, int) and not isinstance(token_or_id, bool):
-            stmt = stmt.where(POST.c.id == token_or_id)
-        elif isinstance(token_or_id, str) and _TOKEN.fullmatch(token_or_id):
-            stmt = stmt.where(POST.c.token == token_or_id)
-        else:
-            return None
-        return conn.execute(stmt).first()
+    # -- posts and answers ---------------------------------------------------------------------
 
     def shown(self, token: str) -> ShownQuestion:
         """A post as it was shown (e.g. to draw its message again). QuizError("unknown")."""
-        with self.records._begin() as conn:
-            row = self._lookup(conn, token)
-            if row is None:
-                raise QuizError("unknown", UNKNOWN)
-            progress = None
-            if row.exam_id is not None:
-                ids = conn.execute(
-                    sa.select(EXAM.c.question_ids).where(EXAM.c.id == row.exam_id)
-                ).scalar_one()
-                progress = ExamProgress(row.exam_id, ids.index(row.question_id) + 1, len(ids))
-        return ShownQuestion(
-            token=row.token,
-            kind=row.kind,
-            question=self._public(_QuestionView(row)),
-            channel_id=row.channel_id,
-            user_id=row.user_id,
-            exam=progress,
-        )
+        return self.posts.shown(token)
 
     def set_message_ts(self, token: str, ts: str) -> None:
         """Remember the Slack message a post went out as. QuizError("unknown")."""
-        if not isinstance(token, str) or not _TOKEN.fullmatch(token):
-            raise QuizError("unknown", UNKNOWN)
-        with self.records._begin() as conn:
-            done = conn.execute(sa.update(POST).where(POST.c.token == token).values(message_ts=ts))
-        if done.rowcount == 0:
-            raise QuizError("unknown", UNKNOWN)
-
-    # -- answers -------------------------------------------------------------------------------
+        self.posts.set_message_ts(token, ts)
 
     def answer(self, token: str, who: str, choices: Sequence[int]) -> Grade:
         """Grade ``who``'s answer to a post; each person's answer is recorded exactly once.
@@ -458,138 +291,7 @@ class QuizService:
         ``already_answered=True``. Raises QuizError: unknown, not_yours, invalid_choice,
         expired.
         """
-        with self.records._begin() as conn:
-            row = self._lookup(conn, token) if isinstance(token, str) else None
-        if row is None:
-            raise QuizError("unknown", UNKNOWN)
-        if row.user_id is not None and row.user_id != who:
-            raise QuizError("not_yours", NOT_YOURS.format(user=row.user_id))
-        q = _QuestionView(row)
-        chosen = _check_choices(choices, len(q.options), q.choose)
-        now = self.now()
-        if now >= row.expires_at:
-            grade = self._repeat(row, who)
-            if grade is None:
-                raise QuizError("expired", EXPIRED)
-            return grade
-        correct = sorted(chosen) == sorted(q.correct)
-        insert = (
-            self.records._insert(QuizAttempt)
-            .values(
-                post_id=row.id,
-                question_id=q.id,
-                user_id=who,
-                channel_id=row.channel_id,
-                kind=row.kind,
-                domain=q.domain,
-                objective=q.objective,
-                choices=chosen,
-                correct=correct,
-                created_at=now,
-            )
-            .on_conflict_do_nothing()
-            .returning(QuizAttempt.id)
-        )
-        exam = next_post = result = None
-        with self.records._begin() as conn:  # the insert comes first: it takes the write lock
-            inserted = conn.execute(insert).first() is not None
-            if inserted:
-                self._review(conn, who, q.id, correct, now)
-                if row.exam_id is not None:
-                    exam, next_post, result = self._advance_exam(conn, row, now)
-                streak = self._streak(conn, who)
-        if not inserted:
-            grade = self._repeat(row, who)
-            if grade is None:  # cannot happen: the conflicting row is committed by now
-                raise QuizError("unknown", UNKNOWN)
-            return grade
-        return self._grade(q, correct, chosen, streak, exam, next_post, result)
-
-    def _repeat(self, row: Any, who: str) -> Grade | None:
-        """The Grade of ``who``'s recorded answer to this post (already_answered), or None."""
-        q = _QuestionView(row)
-        with self.records._begin() as conn:
-            attempt = conn.execute(
-                sa.select(ATTEMPT.c.choices, ATTEMPT.c.correct).where(
-                    ATTEMPT.c.post_id == row.id, ATTEMPT.c.user_id == who
-                )
-            ).first()
-            if attempt is None:
-                return None
-            exam = next_post = result = None
-            if row.exam_id is not None:
-                exam, next_post, result = self._exam_state(conn, row)
-            streak = self._streak(conn, who)
-        return self._grade(
-            q,
-            bool(attempt.correct),
-            list(attempt.choices),
-            streak,
-            exam,
-            next_post,
-            result,
-            already_answered=True,
-        )
-
-    def _grade(
-        self,
-        q: _QuestionView,
-        correct: bool,
-        chosen: list[int],
-        streak: int,
-        exam: ExamProgress | None,
-        next_post: ShownQuestion | None,
-        result: ExamResult | None,
-        *,
-        already_answered: bool = False,
-    ) -> Grade:
-        """The Grade of an answer to ``q`` (a first answer, or a repeat when already_answered)."""
-        return Grade(
-            correct=correct,
-            answer=sorted(q.correct),
-            chosen=chosen,
-            explanation=q.explanation,
-            source=q.source,
-            title=q.title,
-            domain=self.domain_tag(q.domain, q.objective),
-            streak=streak,
-            already_answered=already_answered,
-            exam=exam,
-            next=next_post,
-            exam_result=result,
-        )
-
-    def _review(self, conn: Connection, who: str, question_id: int, correct: bool, now: datetime):
-        """Move the learner's FSRS card: Good when right, Again when wrong."""
-        key = (REVIEW.c.user_id == who, REVIEW.c.question_id == question_id)
-        found = conn.execute(
-            sa.select(REVIEW.c.card, REVIEW.c.reps, REVIEW.c.lapses).where(*key).with_for_update()
-        ).first()
-        card = FsrsCard.from_dict(found.card) if found else FsrsCard(card_id=question_id, due=now)
-        card, _ = self.scheduler.review_card(card, Rating.Good if correct else Rating.Again, now)
-        values = {
-            "card": card.to_dict(),
-            "due_at": card.due,
-            "last_review_at": now,
-            "reps": (found.reps if found else 0) + 1,
-            "lapses": (found.lapses if found else 0) + (0 if correct else 1),  # wrong answers
-        }
-        stmt = self.records._insert(Review).values(user_id=who, question_id=question_id, **values)
-        conn.execute(
-            stmt.on_conflict_do_update(index_elements=["user_id", "question_id"], set_=values)
-        )
-
-    def _streak(self, conn: Connection, who: str) -> int:
-        """Consecutive correct answers of ``who``, most recent first."""
-        last_wrong = (
-            sa.select(sa.func.coalesce(sa.func.max(ATTEMPT.c.id), 0))
-            .where(ATTEMPT.c.user_id == who, sa.not_(ATTEMPT.c.correct))
-            .scalar_subquery()
-        )
-        stmt = sa.select(sa.func.count()).where(
-            ATTEMPT.c.user_id == who, ATTEMPT.c.correct, ATTEMPT.c.id > last_wrong
-        )
-        return int(conn.execute(stmt).scalar_one())
+        return self.grader.answer(token, who, choices)
 
     # -- mock exams ----------------------------------------------------------------------------
 
@@ -609,116 +311,7 @@ class QuizService:
         refill = [d for d, k in quota.items() if have.get(d, 0) < k]
         if any([self._fill_gap(d) for d in refill]):
             bank = quiz_bank.candidates(self.records, self.blueprint.id)
-        with self.records._begin() as conn:
-            seen = {
-                q
-                for (q,) in conn.execute(
-                    sa.select(ATTEMPT.c.question_id).where(ATTEMPT.c.user_id == who).distinct()
-                )
-            }
-        fresh: dict[int, list[int]] = {}
-        stale: dict[int, list[int]] = {}
-        for c in bank:
-            (stale if c.question_id in seen else fresh).setdefault(c.domain, []).append(
-                c.question_id
-            )
-        available = {}
-        for d in {*fresh, *stale}:
-            a, b = fresh.get(d, []), stale.get(d, [])
-            self.rng.shuffle(a)
-            self.rng.shuffle(b)
-            available[d] = a + b
-        ids = plan_exam(available, self.weights, n, self.rng)
-        with self.records._begin() as conn:
-            exam_id = conn.execute(
-                sa.insert(EXAM)
-                .values(user_id=who, channel_id=where, question_ids=ids, position=0, started_at=now)
-                .returning(EXAM.c.id)
-            ).scalar_one()
-            return self._create_post(
-                conn, ids[0], "exam", where, who, now, exam=ExamProgress(exam_id, 1, len(ids))
-            )
-
-    def _advance_exam(self, conn: Connection, row: Any, now: datetime):
-        """After the answer to exam question i: post question i+1, or finish with the result."""
-        exam = conn.execute(sa.select(EXAM).where(EXAM.c.id == row.exam_id)).one()
-        ids = list(exam.question_ids)
-        i = ids.index(row.question_id)
-        progress = ExamProgress(exam.id, i + 1, len(ids))
-        moved = conn.execute(
-            sa.update(EXAM).where(EXAM.c.id == exam.id, EXAM.c.position == i).values(position=i + 1)
-        )
-        if moved.rowcount != 1:  # defensive: someone else advanced it
-            return self._exam_state(conn, row)
-        if i + 1 < len(ids):
-            shown = self._create_post(
-                conn,
-                ids[i + 1],
-                "exam",
-                exam.channel_id,
-                exam.user_id,
-                now,
-                exam=ExamProgress(exam.id, i + 2, len(ids)),
-            )
-            return progress, shown, None
-        result = self._exam_result(conn, exam.id, len(ids))
-        conn.execute(
-            sa.update(EXAM)
-            .where(EXAM.c.id == exam.id)
-            .values(finished_at=now, scaled_score=result.scaled_score)
-        )
-        return progress, None, result
-
-    def _exam_state(self, conn: Connection, row: Any):
-        """(progress, next post, result) of an exam question answered earlier."""
-        exam = conn.execute(sa.select(EXAM).where(EXAM.c.id == row.exam_id)).one()
-        ids = list(exam.question_ids)
-        i = ids.index(row.question_id)
-        progress = ExamProgress(exam.id, i + 1, len(ids))
-        if i + 1 < len(ids):
-            nxt = conn.execute(
-                sa.select(POST.c.token).where(
-                    POST.c.exam_id == exam.id, POST.c.question_id == ids[i + 1]
-                )
-            ).first()
-            if nxt is None:
-                return progress, None, None
-            post = self._lookup(conn, nxt.token)
-            shown = ShownQuestion(
-                token=post.token,
-                kind="exam",
-                question=self._public(_QuestionView(post)),
-                channel_id=post.channel_id,
-                user_id=post.user_id,
-                exam=ExamProgress(exam.id, i + 2, len(ids)),
-            )
-            return progress, shown, None
-        if exam.finished_at is None:
-            return progress, None, None
-        return progress, None, self._exam_result(conn, exam.id, len(ids))
-
-    def _exam_result(self, conn: Connection, exam_id: int, total: int) -> ExamResult:
-        rows = conn.execute(
-            sa.select(ATTEMPT.c.domain, ATTEMPT.c.correct)
-            .join(POST, POST.c.id == ATTEMPT.c.post_id)
-            .where(POST.c.exam_id == exam_id)
-        ).all()
-        per_domain: dict[int, tuple[int, int]] = {}
-        for domain, ok in rows:
-            right, seen = per_domain.get(domain, (0, 0))
-            per_domain[domain] = (right + int(bool(ok)), seen + 1)
-        right = sum(r for r, _ in per_domain.values())
-        scale = self.blueprint.exam.scale
-        scaled = scaled_score(right, total, scale.min, scale.max)
-        return ExamResult(
-            exam_id=exam_id,
-            answered=len(rows),
-            correct=right,
-            scaled_score=scaled,
-            passing_score=self.blueprint.exam.passing_score,
-            passed=scaled >= self.blueprint.exam.passing_score,
-            per_domain=dict(sorted(per_domain.items())),
-        )
+        return self.exams.start(who, where, bank, n, now)
 
     # -- daily ---------------------------------------------------------------------------------
 
@@ -732,7 +325,7 @@ class QuizService:
             .where(POST.c.channel_id == channel, POST.c.kind == "daily")
             .group_by(POST.c.question_id)
         )
-        with self.records._begin() as conn:
+        with self.records.begin() as conn:
             last_posted = {q: at for q, at in conn.execute(stmt)}
         pick = pick_daily(bank, last_posted, self.weights, now, self.rng)
         if pick.kind == "gap" and self._fill_gap(None):
@@ -740,13 +333,13 @@ class QuizService:
             pick = pick_daily(bank, last_posted, self.weights, now, self.rng)
         if pick.question_id is None:  # cannot happen with a non-empty bank
             raise QuizError("no_questions", NO_QUESTIONS_MADE)
-        with self.records._begin() as conn:
-            return self._create_post(conn, pick.question_id, "daily", channel, None, now)
+        with self.records.begin() as conn:
+            return self.posts.create(conn, pick.question_id, "daily", channel, None, now)
 
     def daily_recap(self, post_token_or_id: str | int) -> DailyRecap:
         """How the channel did on a post: its answer, how many answered, the share correct."""
-        with self.records._begin() as conn:
-            row = self._lookup(conn, post_token_or_id)
+        with self.records.begin() as conn:
+            row = self.posts.lookup(conn, post_token_or_id)
             if row is None:
                 raise QuizError("unknown", UNKNOWN)
             answered, right = conn.execute(
@@ -754,46 +347,10 @@ class QuizService:
                     sa.func.count(), sa.func.sum(sa.case((ATTEMPT.c.correct, 1), else_=0))
                 ).where(ATTEMPT.c.post_id == row.id)
             ).one()
-        q = _QuestionView(row)
+        q = QuestionView(row)
         return DailyRecap(
             stem=q.stem,
             answer_text="; ".join(q.options[i] for i in sorted(q.correct)),
             answered=int(answered),
             share_correct=(int(right or 0) / answered) if answered else 0.0,
         )
-
-
-def scaled_score(correct: int, total: int, low: int, high: int) -> int:
-    """min + (max − min) × correct / total, rounded half up (``low`` when total is 0)."""
-    if total <= 0:
-        return low
-    return int(math.floor(low + (high - low) * correct / total + 0.5))
-
-
-def _check_choices(choices: Sequence[int], n_options: int, choose: int) -> list[int]:
-    """Distinct valid 0-based indices, exactly ``choose`` of them, sorted; else invalid_choice."""
-    try:
-        if isinstance(choices, str | bytes) or any(isinstance(c, bool) for c in choices):
-            raise TypeError
-        picked = [operator.index(c) for c in choices]
-    except TypeError:
-        picked = None
-    if (
-        picked is None
-        or len(picked) != choose
-        or len(set(picked)) != len(picked)
-        or any(not 0 <= c < n_options for c in picked)
-    ):
-        what = "one option" if choose == 1 else f"exactly {choose} different options"
-        raise QuizError("invalid_choice", f"Pick {what} of the {n_options}.")
-    return sorted(picked)
-
-
-class _QuestionView:
-    """The question columns of a `_lookup` row (``q_*``) under their own names."""
-
-    def __init__(self, row: Any) -> None:
-        self._row = row
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._row, f"q_{name}")

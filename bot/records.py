@@ -359,13 +359,19 @@ def alembic_config(url: str | URL | None = None):
 
 
 class Records:
-    """The study records. Methods are small, thread-safe and raise RecordsUnavailable on outages."""
+    """The study records. Methods are small, thread-safe and raise RecordsUnavailable on outages.
+
+    Modules that keep their own tables here (the quiz, the daily question, the stats) use the
+    public surface: `begin()` (a transaction) or `connect()` (reads), `insert(table)` (INSERT
+    with ON CONFLICT … DO NOTHING / DO UPDATE and RETURNING on both backends) and `now()` (the
+    records' clock). An outage inside either context manager becomes RecordsUnavailable.
+    """
 
     def __init__(self, engine: Engine, *, clock: Clock = utcnow) -> None:
         self.engine = engine
         self._clock = clock
         dialect = engine.dialect.name
-        self._insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        self._dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
 
     @classmethod
     def from_url(cls, url: str | URL, *, clock: Clock = utcnow) -> Records:
@@ -389,9 +395,29 @@ class Records:
             ) from e
 
     @contextmanager
-    def _begin(self) -> Iterator[Connection]:
+    def begin(self) -> Iterator[Connection]:
+        """A connection in a transaction: committed on success, rolled back on an exception."""
         with self._guard(), self.engine.begin() as conn:
             yield conn
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A connection for reads (no transaction is committed)."""
+        with self._guard(), self.engine.connect() as conn:
+            yield conn
+
+    def insert(self, table: type[Base] | sa.Table) -> Any:
+        """INSERT into `table` in this database's dialect.
+
+        Supports `.on_conflict_do_nothing()`, `.on_conflict_do_update()` and `.returning()` on
+        SQLite and PostgreSQL alike: one statement claims a row or finds it taken (see
+        `bot.daily.DailyStore.claim` and `claim_event` below).
+        """
+        return self._dialect_insert(table)
+
+    def now(self) -> datetime:
+        """The records' clock (aware UTC unless a test passes another clock)."""
+        return self._clock()
 
     # -- schema
 
@@ -400,15 +426,11 @@ class Records:
         from alembic import command
 
         cfg = alembic_config()
-        with self._begin() as conn:
+        with self.begin() as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
-
-    def ping(self) -> None:
-        with self._begin() as conn:
-            conn.execute(sa.text("SELECT 1"))
 
     # -- asks
 
@@ -426,7 +448,7 @@ class Records:
         """Store one answered question; returns the ask id (the feedback buttons carry it)."""
         top = answer.domains[0] if answer.domains else None
         values = {
-            "created_at": self._clock(),
+            "created_at": self.now(),
             "user_id": user_id,
             "channel_id": channel_id,
             "thread_ts": thread_ts,
@@ -439,7 +461,7 @@ class Records:
             "answer_ts": answer_ts,
             "latency_ms": latency_ms,
         }
-        with self._begin() as conn:
+        with self.begin() as conn:
             return int(conn.execute(sa.insert(Ask).values(**values).returning(Ask.id)).scalar_one())
 
     def attach_answer(self, ask_id: int, *, answer_ts: str, thread_ts: str | None = None) -> None:
@@ -447,7 +469,7 @@ class Records:
         values: dict[str, Any] = {"answer_ts": answer_ts}
         if thread_ts is not None:
             values["thread_ts"] = thread_ts
-        with self._begin() as conn:
+        with self.begin() as conn:
             conn.execute(sa.update(Ask).where(Ask.id == ask_id).values(**values))
 
     def thread_history(
@@ -460,7 +482,7 @@ class Records:
             .order_by(Ask.id.desc())
             .limit(limit)
         )
-        with self._begin() as conn:
+        with self.begin() as conn:
             rows = conn.execute(stmt).all()
         return [(q, a or "") for q, a in reversed(rows)]
 
@@ -470,8 +492,8 @@ class Records:
         """+1 or -1 from a user on an ask; a later click replaces the earlier one."""
         if value not in (1, -1):
             raise ValueError(f"Feedback must be +1 or -1, not {value!r}.")
-        now = self._clock()
-        stmt = self._insert(Feedback).values(
+        now = self.now()
+        stmt = self.insert(Feedback).values(
             ask_id=ask_id, user_id=user_id, value=value, created_at=now, updated_at=now
         )
         stmt = stmt.on_conflict_do_update(
@@ -479,7 +501,7 @@ class Records:
             set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
         )
         try:
-            with self._begin() as conn:
+            with self.begin() as conn:
                 conn.execute(stmt)
         except exc.IntegrityError as e:
             raise ValueError(f"There is no ask with id {ask_id}.") from e
@@ -489,28 +511,26 @@ class Records:
     def claim_event(self, event_id: str | None, channel_id: str | None, ts: str | None) -> bool:
         """True exactly once per event id and per (channel, message ts), across processes."""
         stmt = (
-            self._insert(SlackEvent)
-            .values(
-                event_id=event_id, channel_id=channel_id, message_ts=ts, created_at=self._clock()
-            )
+            self.insert(SlackEvent)
+            .values(event_id=event_id, channel_id=channel_id, message_ts=ts, created_at=self.now())
             .on_conflict_do_nothing()
             .returning(SlackEvent.id)  # a row comes back only when this call inserted it
         )
-        with self._begin() as conn:
+        with self.begin() as conn:
             return conn.execute(stmt).first() is not None
 
     def remember_thread(self, channel_id: str, thread_ts: str) -> None:
         stmt = (
-            self._insert(BotThread)
-            .values(channel_id=channel_id, thread_ts=thread_ts, created_at=self._clock())
+            self.insert(BotThread)
+            .values(channel_id=channel_id, thread_ts=thread_ts, created_at=self.now())
             .on_conflict_do_nothing()
         )
-        with self._begin() as conn:
+        with self.begin() as conn:
             conn.execute(stmt)
 
     def is_bot_thread(self, channel_id: str, thread_ts: str) -> bool:
         stmt = sa.select(sa.literal(1)).where(
             BotThread.channel_id == channel_id, BotThread.thread_ts == thread_ts
         )
-        with self._begin() as conn:
+        with self.begin() as conn:
             return conn.execute(stmt).first() is not None

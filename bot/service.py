@@ -1,22 +1,37 @@
-"""The one core API every front end (Slack, terminal, scheduler) calls. Imports no Slack."""
+"""The one core API every front end (Slack, terminal, scheduler) calls. Imports no Slack.
+
+Front ends translate; everything they do with the study material and the records goes through
+`StudyService`:
+
+- asking: `claim_delivery` (a message is answered once across replicas), `is_bot_thread`,
+  `ask_and_record` (answer, then record the ask), `answer_posted` (link the ask to the message
+  and remember the thread for follow-ups), `record_feedback`; `ask` answers without recording;
+- quiz: `next_question`, `answer_question`, `start_exam`, `set_message_ts`, `shown_question`,
+  `daily_question`, `daily_recap`, `fill_bank`;
+- stats: `channel_stats`, `learner_rows`, `export_csv` (team leads), `learner_progress`;
+- question-of-the-day schedules: `daily_schedule`, `save_daily_schedule`, `disable_daily`.
+"""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import Any
 
-from bot.records import Records
+from bot.daily import DailyStore, Schedule
+from bot.quiz_bank import FillStats
+from bot.quiz_service import EXAM_QUESTIONS, DailyRecap, Grade, QuizService, ShownQuestion
+from bot.records import Records, RecordsUnavailable
+from bot.stats import DEFAULT_PERIOD, ChannelStats, LearnerProgress, StudyStats
 from knowledge.answer import AnswerGenerator
 from knowledge.blueprint import Blueprint, load_blueprint
 from knowledge.retrieve import Retriever
 from knowledge.settings import Settings
 from knowledge.types import Answer
-
-if TYPE_CHECKING:
-    from bot.quiz_bank import FillStats
-    from bot.quiz_service import Grade, QuizService, ShownQuestion
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +44,17 @@ class EmptyQuestion(ValueError):
     """The question had no text."""
 
 
+@dataclass(frozen=True)
+class Asked:
+    """An answered question and what the records kept of it."""
+
+    answer: Answer
+    ask_id: int | None  # None: not recorded (the answer stands, without feedback buttons)
+    not_recorded: str | None = None  # why it was not recorded (the records were unavailable)
+
+
 class StudyService:
-    """Facade over knowledge (retrieval, answers) and the study records."""
+    """Facade over knowledge (retrieval, answers), the quiz, the stats and the study records."""
 
     def __init__(
         self,
@@ -71,8 +95,6 @@ class StudyService:
         """The quiz core over the same records, store and chat model (offline without a key)."""
         if self._quiz is not None:
             return self._quiz
-        from bot.quiz_service import QuizService
-
         return QuizService(
             self.settings,
             self.records,
@@ -81,11 +103,24 @@ class StudyService:
             chat_model=getattr(self.generator, "chat_model", None),
         )
 
+    @cached_property
+    def stats(self) -> StudyStats:
+        """Channel stats and learner progress over the same records (and their clock)."""
+        return StudyStats(self.records, self.blueprint)
+
+    @cached_property
+    def schedules(self) -> DailyStore:
+        """The channels' question-of-the-day schedules."""
+        return DailyStore(self.records)
+
+    # -- asking --------------------------------------------------------------------------------
+
     def ask(self, question: str, who: str, where: str, thread: str | None = None) -> Answer:
         """Answer a question grounded in the material; follow-ups in `thread` keep context.
 
-        Raises EmptyQuestion for blank input, StoreError when the store is unavailable and
-        RecordsUnavailable when a follow-up's thread cannot be read.
+        Records nothing (see `ask_and_record`). Raises EmptyQuestion for blank input,
+        StoreError when the store is unavailable and RecordsUnavailable when a follow-up's
+        thread cannot be read.
         """
         question = " ".join(question.split())
         if not question:
@@ -101,6 +136,39 @@ class StudyService:
         if note:
             answer.note = f"{note} {answer.note}" if answer.note else note
         return answer
+
+    def ask_and_record(
+        self,
+        question: str,
+        who: str,
+        where: str,
+        thread: str | None = None,
+        *,
+        answer_thread: str | None = None,
+    ) -> Asked:
+        """`ask`, then record the ask (for follow-ups, feedback and stats): what every front end
+        does with a question.
+
+        `thread` is the conversation the question continues (its history is read); the ask is
+        recorded in `answer_thread` when the answer starts a thread of its own (a channel
+        mention is answered under the mention), else in `thread`. Raises what `ask` raises;
+        when only the recording fails, the answer comes back with `not_recorded` set.
+        """
+        started = time.monotonic()
+        answer = self.ask(question, who, where, thread)
+        latency_ms = int((time.monotonic() - started) * 1000)
+        try:
+            ask_id = self.record_ask(
+                question,
+                answer,
+                who,
+                where,
+                answer_thread if answer_thread is not None else thread,
+                latency_ms,
+            )
+        except RecordsUnavailable as e:
+            return Asked(answer, None, str(e))
+        return Asked(answer, ask_id)
 
     def record_ask(
         self,
@@ -121,8 +189,28 @@ class StudyService:
             latency_ms=latency_ms,
         )
 
-    # -- quiz (bot.quiz_service.QuizService; daily_question, daily_recap and set_message_ts
-    #    are on `self.quiz`)
+    def answer_posted(self, ask_id: int | None, where: str, message: str, thread: str) -> None:
+        """The answer went out as `message` in `thread`: link the ask to it (when it was
+        recorded) and remember the thread, so replies there are follow-ups."""
+        if ask_id is not None:
+            self.records.attach_answer(ask_id, answer_ts=message, thread_ts=thread)
+        self.records.remember_thread(where, thread)
+
+    def claim_delivery(self, delivery_id: str | None, where: str, message: str | None) -> bool:
+        """True exactly once per delivery id and per message, across processes (retries and
+        a second event for the same message get False)."""
+        return self.records.claim_event(delivery_id, where, message)
+
+    def is_bot_thread(self, where: str, thread: str) -> bool:
+        """Whether the bot answered in this thread (its replies are follow-ups)."""
+        return self.records.is_bot_thread(where, thread)
+
+    def record_feedback(self, ask_id: int, who: str, value: int) -> None:
+        """+1 or -1 on an answer; a later click replaces the earlier one. ValueError when
+        `value` is neither or there is no such ask."""
+        self.records.record_feedback(ask_id, who, value)
+
+    # -- quiz (bot.quiz_service.QuizService) ---------------------------------------------------
 
     def next_question(self, who: str, where: str, domain: int | str | None = None) -> ShownQuestion:
         """The learner's next question (due review first, else new, leaning to weak domains)."""
@@ -132,10 +220,68 @@ class StudyService:
         """Grade an answer (0-based option indices); recorded once per person and post."""
         return self.quiz.answer(token, who, choices)
 
-    def start_exam(self, who: str, where: str, n: int = 15) -> ShownQuestion:
+    def start_exam(self, who: str, where: str, n: int = EXAM_QUESTIONS) -> ShownQuestion:
         """A mock exam of ``n`` questions by domain weight; returns the first question."""
         return self.quiz.start_exam(who, where, n)
+
+    def set_message_ts(self, token: str, ts: str) -> None:
+        """Remember the message a question went out as. QuizError("unknown")."""
+        self.quiz.set_message_ts(token, ts)
+
+    def shown_question(self, token: str) -> ShownQuestion:
+        """A question as it was shown. QuizError("unknown")."""
+        return self.quiz.shown(token)
+
+    def daily_question(self, channel: str) -> ShownQuestion:
+        """A question of the day for ``channel`` (anyone there may answer)."""
+        return self.quiz.daily_question(channel)
+
+    def daily_recap(self, token: str) -> DailyRecap:
+        """How the channel did on a question of the day."""
+        return self.quiz.daily_recap(token)
 
     def fill_bank(self, domain: int | str | None = None, count: int | None = None) -> FillStats:
         """Generate questions from the ingested material into the bank."""
         return self.quiz.fill_bank(domain, count)
+
+    # -- stats (bot.stats.StudyStats) ----------------------------------------------------------
+
+    def now(self) -> datetime:
+        """The records' time (aware UTC): what periods and dates in stats are relative to."""
+        return self.stats.now()
+
+    def channel_stats(
+        self, channel: str, period: str = DEFAULT_PERIOD, *, now: datetime | None = None
+    ) -> ChannelStats:
+        """A channel's figures over a period (for team leads: it names learners)."""
+        return self.stats.channel_stats(channel, period, now=now)
+
+    def learner_rows(
+        self, channel: str, period: str = DEFAULT_PERIOD, *, now: datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """One row per learner active in the channel (the lead's export)."""
+        return self.stats.learner_rows(channel, period, now=now)
+
+    def export_csv(
+        self, channel: str, period: str = DEFAULT_PERIOD, *, now: datetime | None = None
+    ) -> str:
+        """`learner_rows` as CSV text."""
+        return self.stats.export_csv(channel, period, now=now)
+
+    def learner_progress(self, who: str, *, now: datetime | None = None) -> LearnerProgress:
+        """One learner's progress over all their answers, with the readiness estimate."""
+        return self.stats.learner_progress(who, now=now)
+
+    # -- question-of-the-day schedules (bot.daily.DailyStore) ----------------------------------
+
+    def daily_schedule(self, channel: str) -> Schedule | None:
+        """The channel's schedule (on or off), or None when it never had one."""
+        return self.schedules.get(channel)
+
+    def save_daily_schedule(self, schedule: Schedule, by: str) -> None:
+        """Turn the question of the day on (or change it) for the schedule's channel."""
+        self.schedules.save(schedule, by)
+
+    def disable_daily(self, channel: str) -> bool:
+        """Turn a channel's question of the day off; False when it was not on."""
+        return self.schedules.disable(channel)

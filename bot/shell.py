@@ -98,18 +98,16 @@ def run_shell(
             console.print(f"Unknown command {line.split()[0]}. {HELP}")
             continue
         try:
-            answer = service.ask(line, user, TERMINAL, thread)
+            asked = service.ask_and_record(line, user, TERMINAL, thread)
         except EmptyQuestion as exc:
             console.print(str(exc))
             continue
         except Exception as exc:  # noqa: BLE001 - the shell reports and carries on
             console.print(f"[red]{_one_line(exc)}[/red]")
             continue
-        render_answer(console, answer)
-        try:
-            service.record_ask(line, answer, user, TERMINAL, thread)
-        except Exception as exc:  # noqa: BLE001 - follow-ups degrade, the answer stands
-            console.print(f"[yellow]Not saved to study records: {_one_line(exc)}[/yellow]")
+        render_answer(console, asked.answer)
+        if asked.not_recorded:  # follow-ups degrade, the answer stands
+            console.print(f"[yellow]Not saved to study records: {asked.not_recorded}[/yellow]")
 
 
 def _one_line(exc: BaseException) -> str:

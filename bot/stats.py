@@ -34,14 +34,12 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -527,19 +525,123 @@ def _focus(
     return Focus(weakest, objective, name, answers, correct)
 
 
+def _channel_objectives(channel_id: str, since: datetime | None, now: datetime) -> sa.Select:
+    """(domain, objective, answers, correct) of the channel's quiz answers in the period."""
+    return (
+        sa.select(A.c.domain, A.c.objective, sa.func.count(), _CORRECT)
+        .where(A.c.channel_id == channel_id, *_window(A.c.created_at, since, now))
+        .group_by(A.c.domain, A.c.objective)
+    )
+
+
+def _channel_figures_and_top(channel_id: str, since: datetime | None, now: datetime) -> sa.Select:
+    """One statement for the one-row figures (daily answers, daily participants, active
+    learners, questions asked, daily posts), repeated on each of the top learners' rows
+    (user, answers, correct); one row with NULL learner columns when nobody answered."""
+    in_channel = [A.c.channel_id == channel_id, *_window(A.c.created_at, since, now)]
+    per_learner = (
+        sa.select(
+            A.c.user_id,
+            sa.func.count().label("n"),
+            _CORRECT.label("c"),
+            sa.func.sum(sa.case((A.c.kind == "daily", 1), else_=0)).label("daily"),
+        )
+        .where(*in_channel)
+        .group_by(A.c.user_id)
+        .cte("per_learner")
+    )
+    askers = (
+        sa.select(K.c.user_id, sa.func.count().label("n"))
+        .where(K.c.channel_id == channel_id, *_window(K.c.created_at, since, now))
+        .group_by(K.c.user_id)
+        .cte("askers")
+    )
+    people = sa.union(sa.select(per_learner.c.user_id), sa.select(askers.c.user_id))
+    one_row = sa.select(
+        sa.select(sa.func.coalesce(sa.func.sum(per_learner.c.daily), 0))
+        .scalar_subquery()
+        .label("daily_answers"),
+        sa.select(sa.func.count())
+        .select_from(per_learner)
+        .where(per_learner.c.daily > 0)
+        .scalar_subquery()
+        .label("daily_people"),
+        sa.select(sa.func.count()).select_from(people.subquery()).scalar_subquery().label("active"),
+        sa.select(sa.func.coalesce(sa.func.sum(askers.c.n), 0)).scalar_subquery().label("asked"),
+        sa.select(sa.func.count())
+        .select_from(P)
+        .where(
+            P.c.channel_id == channel_id,
+            P.c.kind == _DAILY_LITERAL,  # matches the partial index ix_quiz_posts_daily
+            *_window(P.c.created_at, since, now),
+        )
+        .scalar_subquery()
+        .label("daily_posts"),
+    ).subquery()
+    best = (
+        sa.select(per_learner.c.user_id, per_learner.c.n, per_learner.c.c)
+        .order_by(per_learner.c.c.desc(), per_learner.c.n, per_learner.c.user_id)
+        .limit(TOP_LEARNERS)
+        .subquery()
+    )
+    return (
+        sa.select(one_row, best.c.user_id, best.c.n, best.c.c)
+        .select_from(one_row.outerjoin(best, sa.true()))
+        .order_by(best.c.c.desc(), best.c.n, best.c.user_id)
+    )
+
+
+def _channel_trend(channel_id: str, trend_since: datetime, now: datetime) -> sa.CompoundSelect:
+    """Per ISO week: ("a", week, answers, correct, learners) and ("k", week, asks, 0, 0)."""
+    week = week_start(A.c.created_at)
+    ask_week = week_start(K.c.created_at)
+    return sa.union_all(
+        sa.select(
+            sa.literal("a", sa.String).label("src"),
+            week.label("week"),
+            sa.func.count().label("n"),
+            _CORRECT.label("c"),
+            sa.func.count(sa.distinct(A.c.user_id)).label("u"),
+        )
+        .where(A.c.channel_id == channel_id, *_window(A.c.created_at, trend_since, now))
+        .group_by(week),
+        sa.select(
+            sa.literal("k", sa.String),
+            ask_week.label("week"),
+            sa.func.count(),
+            sa.literal(0, sa.Integer),
+            sa.literal(0, sa.Integer),
+        )
+        .where(K.c.channel_id == channel_id, *_window(K.c.created_at, trend_since, now))
+        .group_by(ask_week),
+    )
+
+
+def _week_figures(trend_rows: list, this_monday: date, since: datetime | None) -> list[WeekFigure]:
+    """The last TREND_WEEKS ISO weeks (those ending after `since`), empty weeks included."""
+    asks_by_week = {str(w): int(n) for src, w, n, _c, _u in trend_rows if src == "k"}
+    by_week = {
+        str(w): (int(n), int(c or 0), int(u)) for src, w, n, c, u in trend_rows if src == "a"
+    }
+    weeks = []
+    for i in range(TREND_WEEKS):
+        monday = this_monday - timedelta(weeks=TREND_WEEKS - 1 - i)
+        end = datetime.combine(monday + timedelta(days=7), datetime.min.time(), UTC)
+        if since is not None and end <= since:
+            continue  # the week lies wholly before the period
+        key = monday.isoformat()
+        n, c, u = by_week.get(key, (0, 0, 0))
+        weeks.append(WeekFigure(iso_week_label(monday), monday, n, c, u, asks_by_week.get(key, 0)))
+    return weeks
+
+
 class StudyStats:
     """Channel stats, learner progress and the CSV export over the study records."""
 
     def __init__(self, records: Records, blueprint: Blueprint, *, clock: Clock | None = None):
         self.records = records
         self.blueprint = blueprint
-        self._clock = clock or getattr(records, "_clock", None) or (lambda: datetime.now(UTC))
-
-    @contextmanager
-    def _read(self) -> Iterator[Connection]:
-        # Records' guard turns an outage into RecordsUnavailable with a readable message.
-        with self.records._guard(), self.records.engine.connect() as conn:
-            yield conn
+        self._clock = clock or records.now
 
     def now(self, now: datetime | None = None) -> datetime:
         """`now` (or the clock's time) as an aware UTC datetime."""
@@ -554,122 +656,20 @@ class StudyStats:
         period = parse_period(period)
         now = self.now(now)
         since = period_start(period, now)
-        in_channel = [A.c.channel_id == channel_id, *_window(A.c.created_at, since, now)]
-        asks_here = [K.c.channel_id == channel_id, *_window(K.c.created_at, since, now)]
         this_monday = now.date() - timedelta(days=now.weekday())
         trend_from = datetime.combine(
             this_monday - timedelta(weeks=TREND_WEEKS - 1), datetime.min.time(), UTC
         )
         trend_since = max(since, trend_from) if since else trend_from
-        daily = A.c.kind == "daily"
         # 3 statements (3 round trips), each attempt row read at most twice: per objective;
         # per learner (-> the one-row figures and the top learners); the weekly trend.
-        per_objective = (
-            sa.select(A.c.domain, A.c.objective, sa.func.count(), _CORRECT)
-            .where(*in_channel)
-            .group_by(A.c.domain, A.c.objective)
-        )
-        per_learner = (
-            sa.select(
-                A.c.user_id,
-                sa.func.count().label("n"),
-                _CORRECT.label("c"),
-                sa.func.sum(sa.case((daily, 1), else_=0)).label("daily"),
-            )
-            .where(*in_channel)
-            .group_by(A.c.user_id)
-            .cte("per_learner")
-        )
-        askers = (
-            sa.select(K.c.user_id, sa.func.count().label("n"))
-            .where(*asks_here)
-            .group_by(K.c.user_id)
-            .cte("askers")
-        )
-        people = sa.union(sa.select(per_learner.c.user_id), sa.select(askers.c.user_id))
-        one_row = sa.select(
-            sa.select(sa.func.coalesce(sa.func.sum(per_learner.c.daily), 0))
-            .scalar_subquery()
-            .label("daily_answers"),
-            sa.select(sa.func.count())
-            .select_from(per_learner)
-            .where(per_learner.c.daily > 0)
-            .scalar_subquery()
-            .label("daily_people"),
-            sa.select(sa.func.count())
-            .select_from(people.subquery())
-            .scalar_subquery()
-            .label("active"),
-            sa.select(sa.func.coalesce(sa.func.sum(askers.c.n), 0))
-            .scalar_subquery()
-            .label("asked"),
-            sa.select(sa.func.count())
-            .select_from(P)
-            .where(
-                P.c.channel_id == channel_id,
-                P.c.kind == _DAILY_LITERAL,  # matches the partial index ix_quiz_posts_daily
-                *_window(P.c.created_at, since, now),
-            )
-            .scalar_subquery()
-            .label("daily_posts"),
-        ).subquery()
-        best = (
-            sa.select(per_learner.c.user_id, per_learner.c.n, per_learner.c.c)
-            .order_by(per_learner.c.c.desc(), per_learner.c.n, per_learner.c.user_id)
-            .limit(TOP_LEARNERS)
-            .subquery()
-        )
-        figures_and_top = (
-            sa.select(one_row, best.c.user_id, best.c.n, best.c.c)
-            .select_from(one_row.outerjoin(best, sa.true()))
-            .order_by(best.c.c.desc(), best.c.n, best.c.user_id)
-        )
-        week = week_start(A.c.created_at)
-        ask_week = week_start(K.c.created_at)
-        trend = sa.union_all(
-            sa.select(
-                sa.literal("a", sa.String).label("src"),
-                week.label("week"),
-                sa.func.count().label("n"),
-                _CORRECT.label("c"),
-                sa.func.count(sa.distinct(A.c.user_id)).label("u"),
-            )
-            .where(A.c.channel_id == channel_id, *_window(A.c.created_at, trend_since, now))
-            .group_by(week),
-            sa.select(
-                sa.literal("k", sa.String),
-                ask_week.label("week"),
-                sa.func.count(),
-                sa.literal(0, sa.Integer),
-                sa.literal(0, sa.Integer),
-            )
-            .where(K.c.channel_id == channel_id, *_window(K.c.created_at, trend_since, now))
-            .group_by(ask_week),
-        )
-        with self._read() as conn:
-            by_objective = conn.execute(per_objective).all()
-            rows = conn.execute(figures_and_top).all()
-            trend_rows = conn.execute(trend).all()
+        with self.records.connect() as conn:
+            by_objective = conn.execute(_channel_objectives(channel_id, since, now)).all()
+            rows = conn.execute(_channel_figures_and_top(channel_id, since, now)).all()
+            trend_rows = conn.execute(_channel_trend(channel_id, trend_since, now)).all()
         daily_answers, daily_people, active, asked, daily_posts = rows[0][:5]
         top = [(u, n, c) for *_figures, u, n, c in rows if u is not None]
-        weekly = [(w, n, c, u) for src, w, n, c, u in trend_rows if src == "a"]
-        weekly_asks = [(w, n) for src, w, n, _c, _u in trend_rows if src == "k"]
         domains, objectives = _domain_figures(list(by_objective), self.blueprint)
-        answers = sum(d.answers for d in domains)
-        correct = sum(d.correct for d in domains)
-        asks_by_week = {str(w): int(n) for w, n in weekly_asks}
-        by_week = {str(w): (int(n), int(c or 0), int(u)) for w, n, c, u in weekly}
-        weeks = []
-        for i in range(TREND_WEEKS):
-            monday = this_monday - timedelta(weeks=TREND_WEEKS - 1 - i)
-            end = datetime.combine(monday + timedelta(days=7), datetime.min.time(), UTC)
-            if since is not None and end <= since:
-                continue  # the week lies wholly before the period
-            key = monday.isoformat()
-            n, c, u = by_week.get(key, (0, 0, 0))
-            weeks.append(
-                WeekFigure(iso_week_label(monday), monday, n, c, u, asks_by_week.get(key, 0))
-            )
         return ChannelStats(
             channel_id=channel_id,
             period=period,
@@ -677,10 +677,10 @@ class StudyStats:
             now=now,
             active_learners=int(active),
             questions_asked=int(asked),
-            quiz_answers=answers,
-            correct=correct,
+            quiz_answers=sum(d.answers for d in domains),
+            correct=sum(d.correct for d in domains),
             domains=domains,
-            weeks=weeks,
+            weeks=_week_figures(trend_rows, this_monday, since),
             daily=DailyParticipation(
                 int(daily_posts), int(daily_answers or 0), int(daily_people), int(active)
             ),
@@ -696,7 +696,7 @@ class StudyStats:
         week_ago = now - timedelta(days=7)
         recent = A.c.created_at >= week_ago
         day = utc_day(A.c.created_at).label("day")
-        with self._read() as conn:
+        with self.records.connect() as conn:
             by_objective = conn.execute(
                 sa.select(A.c.domain, A.c.objective, sa.func.count(), _CORRECT)
                 .where(*mine)
@@ -722,7 +722,7 @@ class StudyStats:
                 .group_by(day)
                 .order_by(day.desc())
             ).scalars()
-            streak = _streak([date.fromisoformat(d) for d in days], now.date())
+            streak = streak_days([date.fromisoformat(d) for d in days], now.date())
         domains, objectives = _domain_figures(list(by_objective), self.blueprint)
         return LearnerProgress(
             user_id=user_id,
@@ -747,7 +747,7 @@ class StudyStats:
         period = parse_period(period)
         now = self.now(now)
         since = period_start(period, now)
-        with self._read() as conn:
+        with self.records.connect() as conn:
             per_domain = conn.execute(
                 sa.select(
                     A.c.user_id,
@@ -833,7 +833,7 @@ def _as_utc(value: Any) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _streak(days_desc: list[date], today: date) -> int:
+def streak_days(days_desc: list[date], today: date) -> int:
     """Consecutive days ending today, or yesterday when there is no answer yet today."""
     seen = set(days_desc)
     start = today if today in seen else today - timedelta(days=1)

@@ -29,7 +29,7 @@ from bot.daily import (
 )
 from bot.quiz_service import DailyRecap, QuizService, ShownQuestion
 from bot.records import DailyPost, QuizPost, Records
-from bot.slack.listeners.daily import slack_poster
+from bot.slack.quiz_messages import slack_poster
 from tests.pg import database_url
 from tests.test_quiz_slack import QuizFakeSlack, all_text, correct_of, make_quiz, seed_bank
 
@@ -363,7 +363,7 @@ def test_start_catches_up_and_a_late_evening_schedule_keeps_to_its_date(sqlite_r
 def test_the_next_post_recaps_the_previous_one(sqlite_records, tmp_path):
     clock = Clock(at(2025, 6, 2, 9))
     driver, posts = driver_for(sqlite_records, tmp_path, clock)
-    quiz: QuizService = driver._quiz()
+    quiz: QuizService = make_quiz(sqlite_records, tmp_path, clock=clock)  # same records
     driver.store.save(Schedule("C1", "09:00", "Europe/Berlin"), "U1")
     day1 = driver.run_daily("C1")
     shown1, recap1 = posts.calls[0]
@@ -389,7 +389,7 @@ def test_the_slack_poster_posts_the_question_with_the_recap(sqlite_records, tmp_
         client = WebClient(token=fake.token, base_url=fake.base_url)
         clock = Clock(at(2025, 6, 2, 9))
         driver, _ = driver_for(sqlite_records, tmp_path, clock, slack_poster(client))
-        quiz = driver._quiz()
+        quiz = make_quiz(sqlite_records, tmp_path, clock=clock)  # same records
         driver.store.save(Schedule("C1", "09:00", "Europe/Berlin"), "U1")
         day1 = driver.run_daily("C1")
         right = correct_of(sqlite_records, day1.token)

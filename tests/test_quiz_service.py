@@ -109,12 +109,12 @@ def fill_synthetic(records: Records, per_domain: int, multi_every: int = 0) -> N
     assert quiz_bank.insert_questions(records, qs, BLUEPRINT.id, START) == 0  # fingerprints
 
 
-def make_service(settings, records, clock, seed: int = 42) -> QuizService:
+def make_service(settings, records, clock, seed: int = 42, store=None) -> QuizService:
     return QuizService(
         settings,
         records,
         BLUEPRINT,
-        store=EmptyStore(),
+        store=store or EmptyStore(),
         clock=clock,
         rng=random.Random(seed),
         scheduler=Scheduler(enable_fuzzing=False),
@@ -278,7 +278,7 @@ def test_an_empty_bank_with_no_material_is_a_clear_error(settings, sqlite_url, c
 
 def test_exactly_one_attempt_under_50_concurrent_submissions(db_url, quiz):
     shown = quiz.next_question("U1", "C1")
-    other_replica = make_service(quiz.settings, _records(db_url), quiz._clock)
+    other_replica = make_service(quiz.settings, _records(db_url), quiz.clock)
     right = right_choices(quiz, shown.token)
     barrier = threading.Barrier(50)
     grades, errors = [], []
@@ -565,9 +565,12 @@ class StaleStore(EmptyStore):
         return self.generation_value
 
 
-def test_a_gap_fill_that_adds_nothing_is_not_retried_until_the_store_changes(quiz, monkeypatch):
+def test_a_gap_fill_that_adds_nothing_is_not_retried_until_the_store_changes(
+    settings, records, clock, monkeypatch
+):
+    fill_synthetic(records, per_domain=6, multi_every=3)
     store = StaleStore()
-    quiz._store = store
+    quiz = make_service(settings, records, clock, store=store)
     fills = []
     monkeypatch.setattr(
         quiz_bank,

@@ -37,15 +37,8 @@ from bot.records import QuizAttempt, QuizPost, Records
 from bot.service import StudyService
 from bot.slack.app import background_of, create_app
 from bot.slack.blocks import MAX_BLOCKS, SECTION_LIMIT, blocks_to_dicts
-from bot.slack.listeners.quiz import (
-    EXAM_USAGE,
-    PICK_FIRST,
-    REFUSALS,
-    Click,
-    parse_click,
-    parse_exam_args,
-    parse_quiz_args,
-)
+from bot.slack.listeners.actions.quiz_answers import PICK_FIRST, Click, parse_click
+from bot.slack.listeners.commands.quiz import EXAM_USAGE, parse_exam_args, parse_quiz_args
 from bot.slack.quiz_blocks import (
     ANSWER_PREFIX,
     LABEL_LIMIT,
@@ -57,6 +50,7 @@ from bot.slack.quiz_blocks import (
     question_blocks,
     result_blocks,
 )
+from bot.slack.quiz_messages import REFUSALS
 from bot.slack.runner import HttpRunner
 from knowledge.blueprint import load_blueprint
 from knowledge.question import Question

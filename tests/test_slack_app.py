@@ -23,10 +23,11 @@ import sqlalchemy as sa
 from slack_bolt.request import BoltRequest
 
 from bot.records import Records, RecordsUnavailable
+from bot.service import StudyService
 from bot.slack.app import create_app
+from bot.slack.asking import POST_FAILED, RECORDS_DOWN, SERVICE_DOWN
 from bot.slack.blocks import FEEDBACK_DOWN, FEEDBACK_UP, MAX_BLOCKS, SECTION_LIMIT
-from bot.slack.listeners.asking import POST_FAILED, RECORDS_DOWN, SERVICE_DOWN
-from bot.slack.listeners.feedback import THANKS
+from bot.slack.listeners.actions.feedback import THANKS
 from bot.slack.runner import HttpRunner
 from knowledge.settings import Settings
 from knowledge.types import Answer, Citation, DomainTag
@@ -48,18 +49,19 @@ class AskCall:
     thread: str | None
 
 
-class FakeStudyService:
+class FakeStudyService(StudyService):
     """TEST DOUBLE for `bot.service.StudyService.ask`: a canned grounded answer, no retrieval.
 
-    It keeps the real service's contract: long questions are cut to 2,000 characters with a
+    Everything else is the real service over `records` (claims, recording, threads, feedback).
+    It keeps the real `ask`'s contract: long questions are cut to 2,000 characters with a
     note, and follow-ups read the thread's history from the records (the answer says so, so tests
     can see that context arrived).
     """
 
     MAX_QUESTION_CHARS = 2000
 
-    def __init__(self, records: Records | None = None) -> None:
-        self.records = records
+    def __init__(self, records: Records, settings: Settings | None = None) -> None:
+        super().__init__(settings or Settings(_env_file=None), records=records)
         self.calls: list[AskCall] = []
         self.delay = 0.0
         self.error: Exception | None = None
@@ -76,7 +78,7 @@ class FakeStudyService:
         if len(question) > self.MAX_QUESTION_CHARS:
             question = question[: self.MAX_QUESTION_CHARS]
             note = "Your question was long, so I answered its first 2,000 characters."
-        history = self.records.thread_history(where, thread) if self.records and thread else []
+        history = self.records.thread_history(where, thread) if thread else []
         text = f"**SageMaker AMT** answers: {question[:80]} [1]"
         if history:
             text += f"\n\n_Follow-up after {len(history)} earlier question(s): {history[-1][0]}_"
@@ -108,7 +110,7 @@ class FakeStudyService:
 
 
 class DrainableExecutor(ThreadPoolExecutor):
-    """Bolt's lazy listeners run here; `wait_idle()` returns when all of them finished."""
+    """The work after each ack runs here; `wait_idle()` returns when all of it finished."""
 
     def __init__(self) -> None:
         super().__init__(max_workers=4, thread_name_prefix="lazy")
@@ -193,9 +195,9 @@ def make_harness(fake, tmp_path):
         if records is None:
             records = Records.from_url(f"sqlite:///{tmp_path / f'records{len(made)}.db'}")
             records.upgrade()
-        service = FakeStudyService(records)
-        executor = DrainableExecutor()
         settings = settings_for(fake, tmp_path, slack_signing_secret=secret)
+        service = FakeStudyService(records, settings)
+        executor = DrainableExecutor()
         app = create_app(settings, service, records, executor=executor, clock=clock)
         runner = HttpRunner(app, host="127.0.0.1", port=0)
         runner.start_in_thread()
@@ -788,7 +790,7 @@ def test_socket_mode_dispatch_acks_and_answers(fake, tmp_path):
 def test_message_matcher_leaves_channel_mentions_to_app_mention():
     from slack_bolt import BoltContext
 
-    from bot.slack.listeners.messages import wanted
+    from bot.slack.listeners.events.messages import wanted
 
     ctx = BoltContext({"bot_user_id": BOT})
     in_thread = dict(ts="2.0", thread_ts="1.0", channel_type="channel")

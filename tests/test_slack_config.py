@@ -12,14 +12,18 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.records import Records
+from bot.service import StudyService
 from bot.slack.app import ConfigError, build_client, create_app
 from bot.slack.runner import HttpRunner, SocketModeRunner, build_runner
 from knowledge.settings import Settings
 from tests.fakes.slack_api import FakeSlackAPI
 
 
-class NeverAsked:
-    """Test double: start-up must not ask anything."""
+class NeverAsked(StudyService):
+    """TEST DOUBLE for `StudyService`: start-up must not ask anything."""
+
+    def __init__(self, records: Records) -> None:
+        super().__init__(Settings(_env_file=None), records=records)
 
     def ask(self, question, who, where, thread=None):
         raise AssertionError("not expected")
@@ -68,7 +72,7 @@ def _one_sentence(message: str) -> None:
 )
 def test_missing_or_malformed_settings_raise_config_error(fake, records, overrides, match):
     with pytest.raises(ConfigError, match=match) as info:
-        create_app(_settings(fake, **overrides), NeverAsked(), records)
+        create_app(_settings(fake, **overrides), NeverAsked(records), records)
     _one_sentence(str(info.value))
     assert fake.calls() == []  # checked before any network call
 
@@ -76,7 +80,7 @@ def test_missing_or_malformed_settings_raise_config_error(fake, records, overrid
 def test_a_token_slack_rejects_is_a_config_error(fake, records):
     fake.fail("auth.test", "invalid_auth")
     with pytest.raises(ConfigError, match=r"auth\.test: invalid_auth") as info:
-        create_app(_settings(fake), NeverAsked(), records)
+        create_app(_settings(fake), NeverAsked(records), records)
     _one_sentence(str(info.value))
 
 
@@ -89,21 +93,21 @@ def test_an_unreachable_slack_api_is_a_config_error(records, tmp_path):
     )
     client = WebClient(token="xoxb-1-2-abc", base_url="http://127.0.0.1:1/api/", retry_handlers=[])
     with pytest.raises(ConfigError, match="Cannot reach the Slack Web API") as info:
-        create_app(settings, NeverAsked(), records, client=client)
+        create_app(settings, NeverAsked(records), records, client=client)
     _one_sentence(str(info.value))
 
 
 def test_socket_mode_needs_no_signing_secret_and_skips_http(fake, records):
     settings = _settings(fake, slack_app_token="xapp-1-A111-1-abc", slack_signing_secret=None)
-    app = create_app(settings, NeverAsked(), records)
+    app = create_app(settings, NeverAsked(records), records)
     assert app.process_before_response is False  # Socket Mode acks as soon as ack() is called
-    runner = build_runner(settings, NeverAsked(), records)
+    runner = build_runner(settings, NeverAsked(records), records)
     assert isinstance(runner, SocketModeRunner)  # built, not connected
 
 
-def test_http_mode_builds_an_http_runner_with_lazy_processing(fake, records):
+def test_http_mode_builds_an_http_runner_that_processes_before_responding(fake, records):
     settings = _settings(fake, port=0)
-    runner = build_runner(settings, NeverAsked(), records, host="127.0.0.1")
+    runner = build_runner(settings, NeverAsked(records), records, host="127.0.0.1")
     try:
         assert isinstance(runner, HttpRunner) and runner.port > 0
         assert runner.app.process_before_response is True
@@ -125,5 +129,5 @@ def test_no_misleading_token_warning_when_the_token_is_in_the_environment(
 ):
     monkeypatch.setenv("SLACK_BOT_TOKEN", fake.token)
     with caplog.at_level(logging.WARNING):
-        create_app(_settings(fake), NeverAsked(), records)
+        create_app(_settings(fake), NeverAsked(records), records)
     assert not [r for r in caplog.records if "will be unused" in r.getMessage()]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +20,13 @@ from slack_sdk import WebClient
 
 from bot.quiz_service import PublicQuestion, QuizError, ShownQuestion
 from bot.records import QuizAttempt, Records
+from bot.service import StudyService
 from bot.slack.app import create_app
 from bot.slack.blocks import blocks_to_dicts
-from bot.slack.listeners import SlackDeps
-from bot.slack.listeners.commands import CommandRouter
-from bot.slack.listeners.home import QUIZ_UNAVAILABLE, publish_home
-from bot.slack.listeners.stats import CHART_FAILED, CHART_IN_DM, LeadCheck
+from bot.slack.commands import CommandRouter
+from bot.slack.deps import SlackDeps
+from bot.slack.home import publish_home
+from bot.slack.listeners.commands.stats import CHART_FAILED, CHART_IN_DM, LeadCheck
 from bot.slack.runner import HttpRunner
 from bot.slack.stats_blocks import (
     HOME_MAX_BLOCKS,
@@ -104,13 +105,12 @@ class StubQuiz:
         self.ts[token] = ts
 
 
-@dataclass
-class StatsService:
-    """TEST DOUBLE for `StudyService`: its settings, blueprint and quiz; no retrieval."""
+class StatsService(StudyService):
+    """TEST DOUBLE for `StudyService`: the real service over the records with a stub quiz;
+    no retrieval."""
 
-    settings: Settings
-    blueprint: Any = field(default_factory=lambda: BP)
-    quiz: StubQuiz = field(default_factory=StubQuiz)
+    def __init__(self, settings: Settings, records: Records) -> None:
+        super().__init__(settings, records=records, blueprint=BP, quiz=StubQuiz())  # type: ignore[arg-type]
 
     def ask(self, question: str, who: str, where: str, thread: str | None = None):
         raise AssertionError("stats tests ask nothing")
@@ -150,7 +150,7 @@ def make_harness(tmp_path) -> Iterator:
         records.upgrade()
         seed(records)
         settings = settings_for(fake, tmp_path, lead_user_ids=[LEAD], **overrides)
-        service = StatsService(settings)
+        service = StatsService(settings, records)
         executor = DrainableExecutor()
         app = create_app(settings, service, records, executor=executor, clock=time.time)
         runner = HttpRunner(app, host="127.0.0.1", port=0)
@@ -335,7 +335,7 @@ def test_home_is_published_with_progress_buttons_and_help(harness):
 def test_home_is_republished_after_an_answer(harness):
     """What the quiz listener does after grading: `publish_home(client, user, deps)`."""
     client = WebClient(token=harness.fake.token, base_url=harness.fake.base_url)
-    deps = SlackDeps(service=harness.service, records=harness.records, commands=CommandRouter())
+    deps = SlackDeps(service=harness.service, commands=CommandRouter())
     assert publish_home(client, "U-new", deps)
     before = json.dumps(
         harness.fake.posted("views.publish")[-1].json_param("view"), ensure_ascii=False
@@ -371,7 +371,9 @@ def test_home_without_records_still_shows_help(harness, tmp_path):
     blocker.write_text("not a directory")
     broken = Records.from_url(f"sqlite:///{blocker / 'x.db'}")
     client = WebClient(token=harness.fake.token, base_url=harness.fake.base_url)
-    deps = SlackDeps(service=harness.service, records=broken, commands=CommandRouter())
+    deps = SlackDeps(
+        service=StatsService(harness.service.settings, broken), commands=CommandRouter()
+    )
     assert publish_home(client, "U1", deps)
     text = json.dumps(
         harness.fake.posted("views.publish")[-1].json_param("view"), ensure_ascii=False
@@ -397,14 +399,6 @@ def test_a_domain_button_with_no_questions_says_so(harness):
     harness.executor.wait_idle()
     [post] = harness.fake.posted()
     assert (post.params["channel"], post.params["text"]) == ("DU7", "No questions in Modeling yet.")
-
-
-def test_a_domain_button_without_a_quiz_service(harness):
-    harness.service.quiz = None  # type: ignore[assignment]
-    harness.sender.form(action_body("quiz_domain_1", "1", user="U7"))
-    harness.executor.wait_idle()
-    [post] = harness.fake.posted()
-    assert post.params["text"] == QUIZ_UNAVAILABLE
 
 
 # --------------------------------------------------------------------------- units

@@ -1,7 +1,8 @@
 """The Bolt app factory: settings checked, Web API client built, listeners registered.
 
 Socket Mode when SLACK_APP_TOKEN is set, else HTTP (see `bot.slack.runner`). Listeners always
-ack at once and do the work in Bolt lazy listeners, so Slack gets its 200 within milliseconds.
+ack at once and do the work on a worker pool (`bot.slack.deps.ack_then`), so Slack gets its 200
+within milliseconds.
 """
 
 from __future__ import annotations
@@ -24,11 +25,15 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.signature import Clock, SignatureVerifier
 
-from bot.slack.listeners import SlackDeps, register_all
+from bot.daily import DailyDriver
+from bot.slack.deps import SlackDeps
+from bot.slack.listeners import register_all
+from bot.slack.quiz_messages import slack_poster
 
 if TYPE_CHECKING:
     from bot.records import Records
-    from bot.slack.listeners import AskService, Background
+    from bot.service import StudyService
+    from bot.slack.deps import Background
     from knowledge.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -136,7 +141,7 @@ class SignedRequestVerification(RequestVerification):
 
 def create_app(
     settings: Settings,
-    service: AskService,
+    service: StudyService,
     records: Records,
     *,
     client: WebClient | None = None,
@@ -145,8 +150,10 @@ def create_app(
 ) -> App:
     """The studybot Bolt app; raises ConfigError when Slack settings are missing or rejected.
 
-    `client` replaces the Web API client (default: `build_client`); `executor` runs the lazy
-    listeners (tests pass one they can drain); `clock` is the request-signature clock.
+    Listeners call `service`; `records` (the service's) is where the question-of-the-day
+    scheduler claims each day's post. `client` replaces the Web API client (default:
+    `build_client`); `executor` runs the work after each ack (tests pass one they can drain);
+    `clock` is the request-signature clock.
     """
     bot_token, app_token, signing_secret = check_settings(settings)
     socket_mode = app_token is not None
@@ -162,8 +169,9 @@ def create_app(
             signing_secret=signing_secret or "",
             request_verification_enabled=False,  # replaced by `verification` (same check + clock)
             before_authorize=verification,
-            # HTTP: ack, respond, then run the lazy listeners. Socket Mode: the ack is sent as
-            # soon as it is called.
+            # HTTP: the listener runs before the response (it only acks and hands the work to
+            # the worker pool, see `ack_then`). Socket Mode: Bolt runs listeners on
+            # `listener_executor` and sends the ack as soon as it is called.
             process_before_response=not socket_mode,
             listener_executor=executor,
         )
@@ -177,9 +185,11 @@ def create_app(
         raise ConfigError(f"Cannot reach the Slack Web API at {client.base_url} ({e}).") from e
     finally:
         bolt_log.removeFilter(quiet)
-    deps = SlackDeps(service=service, records=records)
+    deps = SlackDeps(service=service)
     if executor is not None:
         deps.executor = executor
+    deps.daily = DailyDriver(records, lambda: service, slack_poster(app.client))
+    deps.background.append(deps.daily)
     register_all(app, deps)
     setattr(app, _BACKGROUND, deps.background)  # started by `runner.serve` (studybot serve)
     return app

@@ -1,7 +1,8 @@
 """Block Kit builders: pure functions from answers and strings to `slack_sdk.models.blocks`.
 
-Every text Slack limits goes through `split_text` (3,000 characters a section) and every message
-through `fit_blocks` (50 blocks), so no caller cuts text on its own.
+Every text Slack limits goes through `split_text` (3,000 characters a section; `label` for
+buttons, options and headers) and every message through `fit_blocks` (50 blocks), so no caller
+cuts text on its own.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ SECTION_LIMIT = 3000  # characters in a section's text
 MAX_BLOCKS = 50  # blocks in a message
 CONTEXT_ELEMENTS = 10  # elements in a context block
 FALLBACK_LIMIT = 300  # the `text` Slack shows in notifications
+LABEL_LIMIT = 75  # button texts and option labels
+HEADER_LIMIT = 150  # header block text
 FEEDBACK_UP = "feedback_up"
 FEEDBACK_DOWN = "feedback_down"
 TRUNCATED = "_…the rest did not fit in one Slack message._"
@@ -93,6 +96,19 @@ def _cut_point(text: str, limit: int) -> int:
     if opening > 0 and window.rfind(">", 0, cut) < opening:
         cut = opening  # do not split a link or a mention
     return cut
+
+
+def label(text: str, limit: int = LABEL_LIMIT) -> str:
+    """Plain text on one line, cut to `limit` characters (Slack caps labels and headers)."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return split_text(text, limit - 1)[0].rstrip() + "…"
+
+
+def header_block(text: str) -> HeaderBlock:
+    """A header block (plain text, emoji allowed), cut by `label` to Slack's 150 characters."""
+    return HeaderBlock(text=PlainTextObject(text=label(text, HEADER_LIMIT), emoji=True))
 
 
 def fit_blocks(
@@ -216,7 +232,7 @@ def help_blocks(
         "• Or send me a direct message.",
     ]
     texts = ([intro] if intro else []) + ["\n".join(lines)]
-    header = [HeaderBlock(text=PlainTextObject(text="How to use studybot", emoji=True))]
+    header = [header_block("How to use studybot")]
     return fit_blocks(texts, header=header)
 
 

@@ -38,6 +38,11 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def unescape(text: str) -> str:
+    """What Slack sends back for `&amp;`, `&lt;` and `&gt;`, as the characters the user typed."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def link(url: str, text: str | None = None) -> str:
     """`<url|text>` with the URL made safe for Slack's link syntax and the text escaped."""
     safe = url.strip().replace(" ", "%20").replace("|", "%7C").replace("<", "%3C")

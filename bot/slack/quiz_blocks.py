@@ -8,7 +8,7 @@ post kind (`quiz_actions:<kind>`) so the listener knows how to show the result; 
 depends on it.
 
 Text is cut by `bot.slack.blocks` (`fit_blocks`/`split_text`), the one cutter; labels Slack caps
-at 75 characters go through `label`, which uses the same cutter.
+at 75 characters, and headers, go through its `label`, which uses the same cutter.
 """
 
 from __future__ import annotations
@@ -21,14 +21,22 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     CheckboxesElement,
     ContextBlock,
-    HeaderBlock,
     MarkdownTextObject,
     Option,
     PlainTextObject,
 )
 
 from bot.quiz_service import DailyRecap, ExamResult, Grade, ShownQuestion
-from bot.slack.blocks import CONTEXT_ELEMENTS, MAX_BLOCKS, fallback_text, fit_blocks, split_text
+from bot.slack.blocks import (
+    CONTEXT_ELEMENTS,
+    LABEL_LIMIT,
+    MAX_BLOCKS,
+    fallback_text,
+    fit_blocks,
+    header_block,
+    label,
+    split_text,
+)
 from bot.slack.mrkdwn import escape, link
 from knowledge.types import DomainTag
 
@@ -37,8 +45,6 @@ SUBMIT = "quiz_submit"  # the Submit button under the checkboxes (choose N)
 PICK = "quiz_pick"  # the checkbox group; Slack sends a block_actions on every toggle
 ACTIONS_BLOCK = "quiz_actions"  # block id prefix: "quiz_actions:<kind>"
 LETTERS = "ABCDEFGHIJ"
-LABEL_LIMIT = 75  # button texts and option labels
-HEADER_LIMIT = 150  # header block text
 
 KIND_TITLES = {
     "ondemand": "🧠 Quiz",
@@ -48,14 +54,6 @@ KIND_TITLES = {
 
 
 # --------------------------------------------------------------------------- small helpers
-
-
-def label(text: str, limit: int = LABEL_LIMIT) -> str:
-    """Plain text cut to `limit` characters (Slack's cap on button and option labels)."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    return split_text(text, limit - 1)[0].rstrip() + "…"
 
 
 def letter(index: int) -> str:
@@ -73,10 +71,6 @@ def letters(indices: Sequence[int]) -> str:
 def _context(*texts: str) -> ContextBlock:
     pieces = [p for t in texts if t for p in split_text(t)]
     return ContextBlock(elements=[MarkdownTextObject(text=p) for p in pieces[:CONTEXT_ELEMENTS]])
-
-
-def _header(text: str) -> HeaderBlock:
-    return HeaderBlock(text=PlainTextObject(text=label(text, HEADER_LIMIT), emoji=True))
 
 
 def domain_line(domain: DomainTag) -> str:
@@ -112,7 +106,7 @@ def question_blocks(
     """A question ready to answer: title, (recap), stem, lettered options, answer controls."""
     q = shown.question
     title = title or KIND_TITLES.get(shown.kind, "🧠 Quiz")
-    header: list[Block] = [_header(title)]
+    header: list[Block] = [header_block(title)]
     about = []
     if shown.exam is not None:
         about.append(f"*Question {shown.exam.position} of {shown.exam.total}*")
@@ -282,7 +276,7 @@ def exam_result_blocks(
         lines = [f"{r[0]:<{width}}  {r[1]:>5}  {r[2]:>4}" for r in rows]
         texts.append("*Per domain*\n```\n" + escape("\n".join(lines)) + "\n```")
     footer = [_context("Another run: `/study exam`. Practise a domain: `/study quiz <domain>`.")]
-    return fit_blocks(texts, header=[_header("📝 Mock exam finished")], footer=footer)
+    return fit_blocks(texts, header=[header_block("📝 Mock exam finished")], footer=footer)
 
 
 def exam_result_fallback(result: ExamResult) -> str:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from slack_sdk import WebClient
 
     from bot.records import Records
-    from bot.slack.listeners import AskService
+    from bot.service import StudyService
     from knowledge.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -172,7 +172,7 @@ class SocketModeRunner:
 
 def build_runner(
     settings: Settings,
-    service: AskService,
+    service: StudyService,
     records: Records,
     *,
     host: str = "0.0.0.0",
@@ -188,7 +188,7 @@ def build_runner(
 
 def serve(
     settings: Settings,
-    service: AskService,
+    service: StudyService,
     records: Records,
     *,
     host: str = "0.0.0.0",

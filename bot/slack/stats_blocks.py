@@ -14,13 +14,12 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     ContextBlock,
     DividerBlock,
-    HeaderBlock,
     MarkdownTextObject,
     PlainTextObject,
     SectionBlock,
 )
 
-from bot.slack.blocks import fit_blocks, help_blocks
+from bot.slack.blocks import fit_blocks, header_block, help_blocks, label
 from bot.slack.mrkdwn import escape
 from bot.stats import ChannelStats, DomainFigure, Focus, LearnerProgress, Readiness
 from knowledge.blueprint import Blueprint
@@ -29,7 +28,6 @@ HOME_MAX_BLOCKS = 100  # Slack's limit for a Home tab view
 BAR_WIDTH = 10
 QUIZ_DOMAIN_ACTION = "quiz_domain_{n}"  # value: the domain number; see listeners.home
 QUIZ_DOMAIN_PREFIX = "quiz_domain_"
-BUTTON_TEXT_LIMIT = 75
 
 REFUSAL = (
     "Sorry, channel stats are for team leads. Ask your study group's lead, or try "
@@ -93,10 +91,6 @@ def _fields(pairs: Sequence[tuple[str, str]]) -> SectionBlock:
     return SectionBlock(fields=[MarkdownTextObject(text=f"*{k}*\n{v}") for k, v in pairs])
 
 
-def _header(text: str) -> HeaderBlock:
-    return HeaderBlock(text=PlainTextObject(text=text[:150], emoji=True))
-
-
 # --------------------------------------------------------------------------- the lead's summary
 
 
@@ -105,7 +99,7 @@ def channel_stats_blocks(
 ) -> list[Block]:
     """The summary a lead sees (ephemeral): key figures, domains, trend, daily, focus, top."""
     header = [
-        _header(f"📊 Study stats · {stats.period_label}"),
+        header_block(f"📊 Study stats · {stats.period_label}"),
         SectionBlock(text=MarkdownTextObject(text=f"Channel <#{stats.channel_id}>")),
         _fields(
             [
@@ -186,7 +180,7 @@ def readiness_text(r: Readiness) -> str:
 
 def learner_progress_blocks(progress: LearnerProgress, *, heading: bool = True) -> list[Block]:
     """`/study me` and the top of the App Home."""
-    header: list[Block] = [_header("📈 Your study progress")] if heading else []
+    header: list[Block] = [header_block("📈 Your study progress")] if heading else []
     header.append(
         _fields(
             [
@@ -228,7 +222,7 @@ def quiz_domain_buttons(blueprint: Blueprint) -> ActionsBlock:
         block_id="quiz_domains",
         elements=[
             ButtonElement(
-                text=PlainTextObject(text=f"Quiz: {d.name}"[:BUTTON_TEXT_LIMIT], emoji=True),
+                text=PlainTextObject(text=label(f"Quiz: {d.name}"), emoji=True),
                 action_id=QUIZ_DOMAIN_ACTION.format(n=d.id),
                 value=str(d.id),
             )
@@ -250,7 +244,7 @@ def home_blocks(
     if progress is not None:
         top += learner_progress_blocks(progress)
     else:
-        top += [_header("📈 Your study progress")]
+        top += [header_block("📈 Your study progress")]
         top += fit_blocks([f"⚠️ {escape(problem or 'Your progress is not available right now.')}"])
     top += [
         SectionBlock(text=MarkdownTextObject(text="*Start a quiz by domain*")),

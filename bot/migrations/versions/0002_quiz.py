@@ -21,6 +21,18 @@ _UTC = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
+    # In this order: foreign keys point at tables created before them.
+    _daily_schedules()
+    _exams()
+    _quiz_questions()
+    _quiz_posts()
+    _reviews()
+    _daily_posts()
+    _quiz_attempts()
+
+
+def _daily_schedules() -> None:
+    """A channel's question of the day: local time, timezone, weekdays only or every day."""
     op.create_table(
         "daily_schedules",
         sa.Column("channel_id", sa.String(length=64), nullable=False),
@@ -32,6 +44,10 @@ def upgrade() -> None:
         sa.Column("updated_at", _UTC, nullable=False),
         sa.PrimaryKeyConstraint("channel_id", name=op.f("pk_daily_schedules")),
     )
+
+
+def _exams() -> None:
+    """Mock exams: the questions in order, the position, the scaled score."""
     op.create_table(
         "exams",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -47,6 +63,10 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_exams_user_id_started_at"), "exams", ["user_id", "started_at"], unique=False
     )
+
+
+def _quiz_questions() -> None:
+    """The question bank (a fingerprint rejects near-duplicates)."""
     op.create_table(
         "quiz_questions",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -74,6 +94,10 @@ def upgrade() -> None:
         ["blueprint", "domain"],
         unique=False,
     )
+
+
+def _quiz_posts() -> None:
+    """Each showing of a question; its buttons carry the unique token."""
     op.create_table(
         "quiz_posts",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -103,6 +127,10 @@ def upgrade() -> None:
         ["channel_id", "created_at"],
         unique=False,
     )
+
+
+def _reviews() -> None:
+    """Each learner's spaced-repetition card per question."""
     op.create_table(
         "reviews",
         sa.Column("user_id", sa.String(length=64), nullable=False),
@@ -123,6 +151,10 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_reviews_user_id_due_at"), "reviews", ["user_id", "due_at"], unique=False
     )
+
+
+def _daily_posts() -> None:
+    """The claim on (channel, local date): one daily post per channel and day."""
     op.create_table(
         "daily_posts",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -139,6 +171,10 @@ def upgrade() -> None:
             "channel_id", "local_date", name=op.f("uq_daily_posts_channel_id_local_date")
         ),
     )
+
+
+def _quiz_attempts() -> None:
+    """One answer per (post, user)."""
     op.create_table(
         "quiz_attempts",
         sa.Column("id", sa.Integer(), nullable=False),

@@ -19,13 +19,15 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.records import RecordsUnavailable
-from bot.slack.blocks import blocks_to_dicts, error_blocks
-from bot.slack.listeners.commands import AckReply, CommandRequest, Subcommand
+from bot.slack.blocks import error_blocks
+from bot.slack.commands import AckReply, CommandRequest, Subcommand
+from bot.slack.replies import open_dm, respond_to
 from bot.slack.stats_blocks import (
     channel_stats_blocks,
     channel_stats_text,
@@ -33,16 +35,14 @@ from bot.slack.stats_blocks import (
     learner_progress_text,
     refusal_text,
 )
-from bot.stats import PERIODS, StudyStats, UnknownPeriod, parse_period
-from knowledge.blueprint import Blueprint, load_blueprint
-from knowledge.settings import Settings, get_settings
+from bot.stats import PERIODS, UnknownPeriod, parse_period
 
 if TYPE_CHECKING:
-    from slack_bolt import App
     from slack_bolt.context.respond import Respond
     from slack_sdk import WebClient
 
-    from bot.slack.listeners import SlackDeps
+    from bot.slack.deps import SlackDeps
+    from knowledge.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -104,42 +104,6 @@ class LeadCheck:
         return lead
 
 
-# --------------------------------------------------------------------------- shared helpers
-
-
-def settings_of(deps: SlackDeps) -> Settings:
-    """The settings the app runs with: SlackDeps' or the service's, else the process-wide ones."""
-    found = getattr(deps, "settings", None) or getattr(deps.service, "settings", None)
-    return found if isinstance(found, Settings) else get_settings()
-
-
-def blueprint_of(deps: SlackDeps) -> Blueprint:
-    found = getattr(deps.service, "blueprint", None)
-    return found if isinstance(found, Blueprint) else load_blueprint(settings_of(deps).blueprint)
-
-
-def stats_of(deps: SlackDeps) -> StudyStats:
-    """Stats over the app's records (and their clock)."""
-    return StudyStats(deps.records, blueprint_of(deps))
-
-
-def open_dm(client: WebClient, user_id: str) -> str:
-    """The DM channel id between the bot and `user_id` (conversations.open)."""
-    return client.conversations_open(users=user_id)["channel"]["id"]
-
-
-def _ephemeral(respond: Respond, text: str, blocks: list | None = None) -> None:
-    try:
-        respond(
-            response_type="ephemeral",
-            replace_original=False,
-            text=text,
-            blocks=blocks_to_dicts(blocks) if blocks else None,
-        )
-    except (SlackClientError, OSError) as e:
-        log.error("Could not reply: %s", e)
-
-
 # --------------------------------------------------------------------------- /study stats
 
 
@@ -159,7 +123,7 @@ def _stats_ack(req: CommandRequest, deps: SlackDeps) -> AckReply | None:
         _split_args(req.args)
     except UnknownPeriod:
         return {"response_type": "ephemeral", "text": USAGE.format(command=req.command)}
-    return None  # the answer comes from the lazy work (ephemeral, via response_url)
+    return None  # the answer comes from the work (ephemeral, via response_url)
 
 
 def _channel_label(client: WebClient, channel_id: str) -> str:
@@ -206,51 +170,47 @@ def _send_chart(
 
 
 def _stats_work(
-    is_lead: LeadCheck,
-) -> Callable[[CommandRequest, SlackDeps, WebClient, Respond], None]:
-    def work(req: CommandRequest, deps: SlackDeps, client: WebClient, respond: Respond) -> None:
-        try:
-            export, period = _split_args(req.args)
-        except UnknownPeriod:
-            return  # the ack showed the usage
-        if not is_lead(client, req.user_id):
-            log.info("Request %s: stats refused for %s (not a lead)", req.request_id, req.user_id)
-            _ephemeral(respond, refusal_text(req.command))
+    is_lead: LeadCheck, req: CommandRequest, deps: SlackDeps, client: WebClient, respond: Respond
+) -> None:
+    try:
+        export, period = _split_args(req.args)
+    except UnknownPeriod:
+        return  # the ack showed the usage
+    if not is_lead(client, req.user_id):
+        log.info("Request %s: stats refused for %s (not a lead)", req.request_id, req.user_id)
+        respond_to(respond, req.request_id, text=refusal_text(req.command))
+        return
+    if not req.channel_id or req.channel_id.startswith("D"):
+        respond_to(respond, req.request_id, text=IN_A_CHANNEL.format(command=req.command))
+        return
+    try:
+        if export:
+            _export(req, deps, period, client, respond)
             return
-        if not req.channel_id or req.channel_id.startswith("D"):
-            _ephemeral(respond, IN_A_CHANNEL.format(command=req.command))
-            return
-        stats = stats_of(deps)
-        try:
-            if export:
-                _export(req, stats, period, client, respond)
-                return
-            figures = stats.channel_stats(req.channel_id, period)
-        except RecordsUnavailable as e:
-            log.error("Request %s: stats unavailable: %s", req.request_id, e)
-            _ephemeral(respond, str(e), error_blocks(str(e)))
-            return
-        settings = settings_of(deps)
-        target = (settings.stats_channel or "").strip()
-        note = CHART_IN_THREAD.format(channel=target) if target else CHART_IN_DM
-        # the figures first (a lead sees them at once), then the chart (about half a second)
-        blocks = channel_stats_blocks(figures, chart_note=note, command=req.command)
-        _ephemeral(respond, channel_stats_text(figures), blocks)
-        from bot.stats_chart import render_stats_chart  # matplotlib: loaded on first use
+        figures = deps.service.channel_stats(req.channel_id, period)
+    except RecordsUnavailable as e:
+        log.error("Request %s: stats unavailable: %s", req.request_id, e)
+        respond_to(respond, req.request_id, text=str(e), blocks=error_blocks(str(e)))
+        return
+    settings = deps.service.settings
+    target = (settings.stats_channel or "").strip()
+    note = CHART_IN_THREAD.format(channel=target) if target else CHART_IN_DM
+    # the figures first (a lead sees them at once), then the chart (about half a second)
+    blocks = channel_stats_blocks(figures, chart_note=note, command=req.command)
+    respond_to(respond, req.request_id, text=channel_stats_text(figures), blocks=blocks)
+    from bot.stats_chart import render_stats_chart  # matplotlib: loaded on first use
 
-        title = f"Study stats · {_channel_label(client, req.channel_id)} · {figures.period_label}"
-        if not _send_chart(client, settings, req, render_stats_chart(figures, title=title), period):
-            _ephemeral(respond, CHART_FAILED)
-
-    return work
+    title = f"Study stats · {_channel_label(client, req.channel_id)} · {figures.period_label}"
+    if not _send_chart(client, settings, req, render_stats_chart(figures, title=title), period):
+        respond_to(respond, req.request_id, text=CHART_FAILED)
 
 
 def _export(
-    req: CommandRequest, stats: StudyStats, period: str, client: WebClient, respond: Respond
+    req: CommandRequest, deps: SlackDeps, period: str, client: WebClient, respond: Respond
 ) -> None:
-    rows = stats.learner_rows(req.channel_id, period)
-    text = stats.export_csv(req.channel_id, period)
-    day = stats.now().date().isoformat()
+    rows = deps.service.learner_rows(req.channel_id, period)
+    text = deps.service.export_csv(req.channel_id, period)
+    day = deps.service.now().date().isoformat()
     try:
         client.files_upload_v2(
             channel=open_dm(client, req.user_id),
@@ -261,9 +221,20 @@ def _export(
         )
     except (SlackApiError, SlackClientError, OSError, KeyError) as e:
         log.error("Request %s: CSV not uploaded: %s", req.request_id, e)
-        _ephemeral(respond, EXPORT_FAILED)
+        respond_to(respond, req.request_id, text=EXPORT_FAILED)
         return
-    _ephemeral(respond, EXPORT_SENT.format(rows=len(rows), period=period))
+    respond_to(respond, req.request_id, text=EXPORT_SENT.format(rows=len(rows), period=period))
+
+
+def stats_subcommand(is_lead: LeadCheck) -> Subcommand:
+    """`/study stats`, for the users `is_lead` accepts."""
+    return Subcommand(
+        "stats",
+        f"stats [{PERIOD_CHOICES}] | stats export",
+        "This channel's study stats, chart and CSV (team leads).",
+        on_ack=_stats_ack,
+        work=partial(_stats_work, is_lead),
+    )
 
 
 # --------------------------------------------------------------------------- /study me
@@ -271,31 +242,22 @@ def _export(
 
 def _me_work(req: CommandRequest, deps: SlackDeps, client: WebClient, respond: Respond) -> None:
     try:
-        progress = stats_of(deps).learner_progress(req.user_id)
+        progress = deps.service.learner_progress(req.user_id)
     except RecordsUnavailable as e:
         log.error("Request %s: progress unavailable: %s", req.request_id, e)
-        _ephemeral(respond, str(e), error_blocks(str(e)))
+        respond_to(respond, req.request_id, text=str(e), blocks=error_blocks(str(e)))
         return
-    _ephemeral(respond, learner_progress_text(progress), learner_progress_blocks(progress))
+    respond_to(
+        respond,
+        req.request_id,
+        text=learner_progress_text(progress),
+        blocks=learner_progress_blocks(progress),
+    )
 
 
-def register(app: App, deps: SlackDeps) -> None:
-    is_lead = LeadCheck(settings_of(deps).lead_user_ids)
-    subcommands: list[Any] = [
-        Subcommand(
-            "stats",
-            f"stats [{PERIOD_CHOICES}] | stats export",
-            "This channel's study stats, chart and CSV (team leads).",
-            on_ack=_stats_ack,
-            work=_stats_work(is_lead),
-        ),
-        Subcommand(
-            "me",
-            "me",
-            "Your progress: accuracy per domain, reviews due, streak, readiness.",
-            work=_me_work,
-        ),
-    ]
-    for sub in subcommands:
-        if sub.name not in deps.commands:
-            deps.commands.add(sub)
+ME = Subcommand(
+    "me",
+    "me",
+    "Your progress: accuracy per domain, reviews due, streak, readiness.",
+    work=_me_work,
+)

@@ -1,15 +1,16 @@
 """The Ask flow, shared by mentions, DMs, thread follow-ups and `/study ask`.
 
-Slack in, service call, record, Block Kit out. Every failure ends in a log line with the request
-id (the event id or the slash command's trigger id) and, where Slack still listens, one friendly
-line for the user; nothing here raises into Bolt.
+Slack in, one service path out: `claim_delivery`, `ask_and_record`, the answer as Block Kit,
+then `answer_posted` (the same `StudyService` calls the terminal makes, plus Slack's delivery
+claim). Every failure ends in a log line with the request id (the event id or the slash
+command's trigger id) and, where Slack still listens, one friendly line for the user; nothing
+here raises into Bolt.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -17,13 +18,15 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.records import RecordsUnavailable
 from bot.slack.blocks import answer_blocks, answer_fallback, error_blocks
-from knowledge.types import Answer
+from bot.slack.mrkdwn import unescape
+from bot.slack.replies import respond_to
 
 if TYPE_CHECKING:
     from slack_bolt.context.respond import Respond
     from slack_sdk import WebClient
 
-    from bot.slack.listeners import SlackDeps
+    from bot.service import Asked
+    from bot.slack.deps import SlackDeps
 
 log = logging.getLogger(__name__)
 
@@ -92,10 +95,6 @@ def strip_mentions(text: str, bot_user_id: str | None, *, leading: bool = False)
     return unescape(text).strip()
 
 
-def unescape(text: str) -> str:
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
 def claim(
     client: WebClient,
     deps: SlackDeps,
@@ -107,7 +106,7 @@ def claim(
 ) -> bool:
     """True for the first delivery of this event / message; False for retries and duplicates."""
     try:
-        if deps.records.claim_event(event_id, channel_id, ts):
+        if deps.service.claim_delivery(event_id, channel_id, ts):
             return True
     except RecordsUnavailable as e:
         log.error("Event %s: cannot claim it: %s", event_id, e)
@@ -164,9 +163,14 @@ def answer(
         return None
     reacted = q.source_ts is not None and _reaction(client, deps, q, add=True)
     try:
-        started = time.monotonic()
         try:
-            result = deps.service.ask(text, q.user_id, q.channel_id, q.context_thread_ts)
+            asked = deps.service.ask_and_record(
+                text,
+                q.user_id,
+                q.channel_id,
+                q.context_thread_ts,
+                answer_thread=q.reply_thread_ts,
+            )
         except RecordsUnavailable as e:
             log.error("Request %s: records unavailable while answering: %s", q.request_id, e)
             _tell(client, q, RECORDS_DOWN, respond)
@@ -175,12 +179,12 @@ def answer(
             log.exception("Request %s: the study service failed", q.request_id)
             _tell(client, q, SERVICE_DOWN, respond)
             return None
-        latency_ms = int((time.monotonic() - started) * 1000)
+        if asked.not_recorded:  # still answer; just without feedback buttons
+            log.error("Request %s: the ask was not recorded: %s", q.request_id, asked.not_recorded)
         try:
-            ask_id = _record(deps, text, result, q, latency_ms)
-            ts = _post_answer(client, q, result, ask_id, respond)
+            ts = _post_answer(client, q, asked, respond)
             if ts is not None:
-                _remember(deps, q, ask_id, ts)
+                _remember(deps, q, asked.ask_id, ts)
             return ts
         except Exception:  # a bug, not an outage: log it with the request id
             log.exception("Request %s: posting the answer failed", q.request_id)
@@ -219,7 +223,7 @@ def post_line(
     except OSError as e:
         log.error("Request %s: Slack unreachable: %s", request_id, e)
         return
-    _respond(respond, request_id, text=text, blocks=blocks)
+    respond_to(respond, request_id, text=text, blocks=blocks)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -240,26 +244,11 @@ def _tell(
     )
 
 
-def _record(deps: SlackDeps, text: str, result: Answer, q: Question, latency_ms: int) -> int | None:
-    try:
-        return deps.records.record_ask(
-            text,
-            result,
-            user_id=q.user_id,
-            channel_id=q.channel_id,
-            thread_ts=q.reply_thread_ts,
-            latency_ms=latency_ms,
-        )
-    except RecordsUnavailable as e:  # still answer; just without feedback buttons
-        log.error("Request %s: the ask was not recorded: %s", q.request_id, e)
-        return None
-
-
 def _post_answer(
-    client: WebClient, q: Question, result: Answer, ask_id: int | None, respond: Respond | None
+    client: WebClient, q: Question, asked: Asked, respond: Respond | None
 ) -> str | None:
-    blocks = answer_blocks(result, ask_id, heading=q.heading)
-    fallback = answer_fallback(result)
+    blocks = answer_blocks(asked.answer, asked.ask_id, heading=q.heading)
+    fallback = answer_fallback(asked.answer)
     try:
         resp = client.chat_postMessage(
             channel=q.channel_id,
@@ -276,7 +265,7 @@ def _post_answer(
             "Request %s: posting the answer to %s failed: %s", q.request_id, q.channel_id, code
         )
         if code in NOT_THERE and respond is not None:
-            _respond(respond, q.request_id, text=fallback, blocks=blocks)
+            respond_to(respond, q.request_id, text=fallback, blocks=blocks)
         elif code not in SILENT_ERRORS:
             _tell(client, q, POST_FAILED, None)
     except (SlackClientError, OSError) as e:
@@ -285,11 +274,8 @@ def _post_answer(
 
 
 def _remember(deps: SlackDeps, q: Question, ask_id: int | None, ts: str) -> None:
-    thread_root = q.reply_thread_ts or ts
     try:
-        if ask_id is not None:
-            deps.records.attach_answer(ask_id, answer_ts=ts, thread_ts=thread_root)
-        deps.records.remember_thread(q.channel_id, thread_root)
+        deps.service.answer_posted(ask_id, q.channel_id, ts, q.reply_thread_ts or ts)
     except RecordsUnavailable as e:
         log.error("Request %s: the answer thread was not recorded: %s", q.request_id, e)
 
@@ -308,11 +294,3 @@ def _reaction(client: WebClient, deps: SlackDeps, q: Question, *, add: bool) -> 
             e,
         )
         return False
-
-
-def _respond(respond: Respond, request_id: str | None, **message: object) -> None:
-    """Ephemeral reply through the slash command's response_url (when the bot can't post)."""
-    try:
-        respond(response_type="ephemeral", replace_original=False, **message)
-    except Exception as e:  # the webhook client raises plain exceptions
-        log.error("Request %s: response_url reply failed: %s", request_id, e)

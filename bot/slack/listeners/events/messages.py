@@ -10,13 +10,13 @@ import logging
 from typing import TYPE_CHECKING
 
 from bot.records import RecordsUnavailable
-from bot.slack.listeners import ack_then, asking
+from bot.slack import asking
 
 if TYPE_CHECKING:
-    from slack_bolt import App, BoltContext
+    from slack_bolt import BoltContext
     from slack_sdk import WebClient
 
-    from bot.slack.listeners import SlackDeps
+    from bot.slack.deps import SlackDeps
 
 log = logging.getLogger(__name__)
 
@@ -40,25 +40,24 @@ def wanted(event: dict, context: BoltContext) -> bool:
     return not asking.mentions(event.get("text", ""), context.bot_user_id)
 
 
-def register(app: App, deps: SlackDeps) -> None:
-    def answer_message(body: dict, event: dict, context: BoltContext, client: WebClient) -> None:
-        event_id = body.get("event_id")
-        channel, thread_ts = event["channel"], event.get("thread_ts")
-        if event.get("channel_type") != "im":
-            try:
-                if not deps.records.is_bot_thread(channel, thread_ts):
-                    return
-            except RecordsUnavailable as e:
-                log.error("Event %s: is %s my thread? %s", event_id, thread_ts, e)
+def answer_message(
+    deps: SlackDeps, body: dict, event: dict, context: BoltContext, client: WebClient
+) -> None:
+    event_id = body.get("event_id")
+    channel, thread_ts = event["channel"], event.get("thread_ts")
+    if event.get("channel_type") != "im":
+        try:
+            if not deps.service.is_bot_thread(channel, thread_ts):
                 return
-        asking.answer_event(
-            client,
-            deps,
-            event,
-            event_id=event_id,
-            bot_user_id=context.bot_user_id,
-            reply_thread_ts=thread_ts,
-            context_thread_ts=thread_ts,
-        )
-
-    app.event("message", matchers=[wanted])(ack_then(deps, answer_message))
+        except RecordsUnavailable as e:
+            log.error("Event %s: is %s my thread? %s", event_id, thread_ts, e)
+            return
+    asking.answer_event(
+        client,
+        deps,
+        event,
+        event_id=event_id,
+        bot_user_id=context.bot_user_id,
+        reply_thread_ts=thread_ts,
+        context_thread_ts=thread_ts,
+    )
