@@ -11,11 +11,12 @@ Each lives in /tmp/studybot-bench-answers-<name>; a marker file written after a 
 makes later runs reuse it (``--rebuild`` in bench/answers.py starts over). Building ``full``
 takes ~10-20 min on 2 shared cores.
 
-    .venv/bin/python bench/answer_stores.py [full guide notes]   # build (or reuse) and report
+    .venv/bin/python bench/answer_stores.py [--rebuild] [full guide notes]   # build or reuse
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import shutil
 import sys
@@ -82,20 +83,32 @@ def _plan(name: str) -> tuple[list[str], list, bool]:
 
 def ensure_store(name: str, rebuild: bool = False) -> dict:
     """Build (or reuse) one store; returns its build record (with ``data_dir``)."""
-    from ingest.job import build_pipeline
-    from ingest.pipeline import IngestOptions
-
     if name != "notes":
         require_corpus()
     data_dir = store_dir(name)
     marker = data_dir / MARKER
     if marker.exists() and not rebuild:
         return {**json.loads(marker.read_text()), "reused": True}
+    # One builder at a time: a second process waits here, then reuses what the first built
+    # (two writers on one embedded Chroma directory corrupt it).
+    with open(f"{data_dir}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if marker.exists() and not rebuild:
+            return {**json.loads(marker.read_text()), "reused": True}
+        return _build(name, data_dir, rebuild)
+
+
+def _build(name: str, data_dir: Path, rebuild: bool) -> dict:
+    from ingest.job import build_pipeline
+    from ingest.pipeline import IngestOptions
+
+    marker = data_dir / MARKER
     if rebuild:
         shutil.rmtree(data_dir, ignore_errors=True)
     data_dir.mkdir(parents=True, exist_ok=True)
-    # Only the documentation host: the guide's product-page links are refused, not fetched.
-    settings = make_settings(data_dir, allowed_hosts=["docs.aws.amazon.com"])
+    # Offline: pages under the mirrored prefixes are read from disk; every other link (the
+    # guide's product pages, the docs' API references) is refused, never fetched.
+    settings = make_settings(data_dir, allowed_hosts=[])
     locations, mirror_list, follow = _plan(name)
     print(f"building the {name!r} store in {data_dir} ({len(locations)} locations) ...", flush=True)
     pipeline = build_pipeline(settings, mirror_list)
@@ -118,9 +131,11 @@ def ensure_store(name: str, rebuild: bool = False) -> dict:
 
 
 def main() -> None:
-    names = sys.argv[1:] or list(STORES)
+    args = sys.argv[1:]
+    rebuild = "--rebuild" in args
+    names = [a for a in args if a != "--rebuild"] or list(STORES)
     for name in names:
-        print(json.dumps(ensure_store(name), indent=2), flush=True)
+        print(json.dumps(ensure_store(name, rebuild), indent=2), flush=True)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 
 Questions: tests/data/answer_questions.jsonl, written by hand as learners ask them: ``q``,
 ``covered``, ``sources`` (``guide#<section heading>``, ``notes#<file>`` or a doc page's URL
-suffix such as ``sagemaker/latest/dg/neo.html``), ``facts`` (key terms the answer must contain;
+suffix such as ``sagemaker/latest/dg/neo.html``, or ``blueprint#mls-c01`` for the facts the
+exam blueprint holds), ``facts`` (key terms the answer must contain;
 ``a|b`` = either), ``domain`` and ``objective`` (a value or a list of acceptable ones; null when
 no domain fits), ``kind``, ``origin`` and ``split`` (``dev`` for calibration, ``heldout`` never
 tuned on). Each question is asked, through hybrid retrieval and the extractive answer
@@ -15,7 +16,8 @@ by bench/answer_stores.py and reused:
 * ``notes`` - the bundled notes alone.
 
 A question counts on a store when one of its sources lives there (``guide#`` sections: guide
-and full; ``notes#`` files: notes; doc pages: full). Unanswerable questions count on every store.
+and full; ``notes#`` files: notes; doc pages: full; the blueprint: all). Unanswerable
+questions count on every store.
 
 Figures, per store and per split (``dev``, ``heldout``, ``all``):
 
@@ -62,6 +64,8 @@ def store_of(source: str) -> set[str]:
         return {"guide", "full"}
     if source.startswith("notes#"):
         return {"notes"}
+    if source.startswith("blueprint#"):
+        return set(STORES)  # bundled with the product: every store answers from it
     return {"full"}
 
 
@@ -77,7 +81,10 @@ def source_matches(source: str, hit_source: str, title_path: str) -> bool:
         return hit_source.endswith(GUIDE_FILE) and section in title_path.casefold()
     if source.startswith("notes#"):
         return hit_source.endswith("/" + source.removeprefix("notes#"))
-    return hit_source.endswith("/" + source)
+    if source.startswith("blueprint#"):
+        return hit_source == "blueprint:" + source.removeprefix("blueprint#")
+    page = source.removesuffix(".html")
+    return hit_source.endswith("/" + source) or hit_source.endswith("/" + page)
 
 
 def _norm(text: str) -> str:
@@ -154,18 +161,19 @@ def ask_all(store: str, items: list[dict]) -> list[Outcome]:
     retriever = Retriever.from_settings(settings)
     generator = AnswerGenerator(settings, load_blueprint(settings.blueprint), None)
     for warm in ("warm up", "What is SageMaker?"):
-        generator.answer(warm, retriever.search(warm, k=TOP_K))
+        generator.answer(warm, retriever.search(warm, k=TOP_K), stats=retriever.lexical)
     outcomes = []
     for item in (i for i in items if applies(i, store)):
         t0 = time.perf_counter()
         hits = retriever.search(item["q"], k=TOP_K)
-        answer = generator.answer(item["q"], hits)
+        answer = generator.answer(item["q"], hits, stats=retriever.lexical)
         seconds = time.perf_counter() - t0
         by_chunk = {h.id: h for h in hits}
         cited = [
             (by_chunk[c.chunk_id].source, by_chunk[c.chunk_id].title_path)
-            for c in answer.citations
             if c.chunk_id in by_chunk
+            else (c.source, c.title)  # the exam blueprint
+            for c in answer.citations
         ]
         tag = answer.domains[0] if answer.domains else None
         outcomes.append(

@@ -92,6 +92,7 @@ def hits() -> list[Hit]:
             objective=objective,
             score=round(1 / (61 + i), 6),
             dense_score=0.72 - 0.05 * i,
+            metadata={"tag_confidence": 1.0},
         )
         for i, (source, path, text, domain, objective) in enumerate(rows)
     ]
