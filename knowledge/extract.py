@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from knowledge.coverage import has_term, term_keys
 from knowledge.passages import Sentence
+from knowledge.text import wordset
 from knowledge.types import Hit
 
 MAX_WORDS = 120  # words shown, citations aside
@@ -42,7 +43,8 @@ _SIDES = [
     ),
 ]
 _WHICH = re.compile(
-    r"^\s*(?:which|what)\b(?:\s+[\w-]+){0,3}?\s+(?P<type>service|algorithm|tool|feature|"
+    r"^\s*(?:which|what)\b(?:\s+(?!is\b|are\b|was\b|does\b|do\b|the\b|an?\b)[\w-]+){0,3}?"
+    r"\s+(?P<type>service|algorithm|tool|feature|"
     r"instance|metric|chart|storage class|format|mode|option|sdk|family|hyperparameter|strategy|"
     r"class|capability|approach|technique|model)s?\b"
     r"|\bwhich\b.*\b(?:should i|do i|can i|would you|to use|to pick|to choose)\b",
@@ -68,6 +70,11 @@ _INSTRUCTION = re.compile(
     r"^(?:you can|you must|you should|to\s|choose|open|run|select|navigate|enter|if you|"
     r"in the|on the|for example|the following)\b",
     re.I,
+)
+_COMMON_OPENINGS = wordset(
+    """while when if the this that these those there it its you your we in on for to a an as
+    with by from after before although because since unlike however also each every all most
+    some many use using"""
 )
 _ARROW = re.compile(r"\s*(?:→|->|=>)\s*")
 
@@ -153,7 +160,7 @@ def score_units(
         if any(has_term(t, own | subject) for t in weights):
             score += _cues(unit, shape, focus, own)
             if wanted and any(has_term(t, subject | heading) for t in wanted):
-                score += 0.1  # "which algorithm ...?": a sentence under an algorithms heading
+                score += 0.2  # "which algorithm ...?": a sentence under an algorithms heading
             if (
                 shape.kind in ("define", "which")
                 and hits[unit.passage].metadata.get("position") == 0
@@ -258,9 +265,13 @@ def select(units: Sequence[Sentence], shape: Shape) -> list[Sentence]:
 
 def name_first(unit: Sentence, text: str) -> str:
     """A "which ...?" answer starts with the name: "scenario → Name (why)" reads "Name (why):
-    scenario"; a described sentence already starts "Name: ..."."""
+    scenario"; a sentence opening with a common word ("While ...", "You can ...") gets its
+    subject in front; a described sentence already starts "Name: ..."."""
     parts = _ARROW.split(text, maxsplit=1)
     if len(parts) == 2 and 0 < len(parts[1].split()) <= 12:
         scenario, answer = parts[0].strip(" -–—"), parts[1].strip().rstrip(".")
         return f"{answer}: {scenario}"
+    first = text.split(" ", 1)[0].lower().strip(",:;\"'“")
+    if unit.subject and first in _COMMON_OPENINGS and not text.startswith(unit.subject):
+        return f"{unit.subject}: {text}"
     return text
