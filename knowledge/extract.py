@@ -175,7 +175,7 @@ def score_units(
         if unit.words > 45:
             score *= 45 / unit.words
         if best_item == (unit.passage, unit.item):
-            score *= 1.25
+            score *= 1.1
         unit.score = score / (1 + 0.12 * unit.passage)
 
 

@@ -165,6 +165,7 @@ class _Reader:
         self.caveat = False
         self.navigation = False
         self.bullets = 0  # bullets since the last term line
+        self.opens_term = False  # the paragraph starts right under a term line: it defines it
         self.item = 0
         self.units: list[Sentence] = []
         self.paragraph: list[str] = []
@@ -202,7 +203,8 @@ class _Reader:
                 continue  # the chunk starts mid-sentence (overlap with the previous chunk)
             if last and n == len(sentences) - 1 and not sentence.rstrip().endswith(_ENDS):
                 continue  # cut off by the end of the chunk
-            self.add(sentence, bullet=False, described=False)
+            self.add(sentence, bullet=False, described=n == 0 and self.opens_term)
+        self.opens_term = False
 
     def flush_names(self) -> None:
         """Bare names listed under a label become one entry: "Label: A, B, C"."""
@@ -218,6 +220,7 @@ class _Reader:
         self.flush_names()
         self.label, self.listing = "", False
         self.term(line)
+        self.described = False  # a section title: its first paragraph need not define it
 
     def label_line(self, line: str) -> None:
         """A bold label alone on its line: the names or lines below it belong to it."""
@@ -267,6 +270,8 @@ class _Reader:
             self.subject, self.bullets = self.base, 0
         self.flush_names()
         self.listing = False
+        if not self.paragraph:  # "AWS Auto Scaling" then "It monitors ...": it defines the term
+            self.opens_term = self.described and self.subject != self.base
         self.described = False  # prose between a term line and any bullets below it
         self.caveat = False
         self.navigation = False
