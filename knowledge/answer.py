@@ -517,7 +517,7 @@ class AnswerGenerator:
                 "",
                 1.0,
             )
-        lines = exam_lines(asked, self.blueprint, question)
+        lines = exam_lines(asked, self.blueprint)
         domains = []
         if asked.objective is not None:
             domain = self.blueprint.domain(asked.objective.domain_id)

@@ -27,7 +27,11 @@ _FACTS = {
         r"\bhow many questions\b|\bnumber of questions\b|\bquestions (are|is) (there|on)\b", re.I
     ),
     "time": re.compile(r"\bhow (long|much time)\b|\bminutes\b|\bduration\b|\btime limit\b", re.I),
-    "score": re.compile(r"\bpass(ing|ed)?\b|\bscored\b|\bscoring\b|\bscale\b", re.I),
+    "score": re.compile(
+        r"\bpass(ing|ed|es)?\b|\bscored\b|\bscoring\b|\bscale\b|\bwhat score\b"
+        r"|\bscore (do|does|to|needed|required)\b",
+        re.I,
+    ),
     "types": re.compile(
         r"\b(question|item) (types?|formats?)\b|\b(types?|kinds?|formats?) of questions?\b"
         r"|\bmultiple (choice|response)\b",
@@ -70,6 +74,7 @@ class ExamQuestion:
     facts: set[str] = field(default_factory=set)
     domain: Domain | None = None
     objective: Objective | None = None
+    heaviest_first: bool = False  # "which domain weighs most?": domains by weight
 
 
 def _vocabulary(blueprint: Blueprint) -> set[str]:
@@ -94,7 +99,7 @@ def exam_question(question: str, blueprint: Blueprint) -> ExamQuestion | None:
     vocabulary = _vocabulary(blueprint)
     if any(name.lower() not in vocabulary for name in question_names(question)):
         return None  # names something else (another exam, another cloud)
-    asked = ExamQuestion()
+    asked = ExamQuestion(heaviest_first=bool(_SUPERLATIVE.search(question)))
     for fact, pattern in _FACTS.items():
         if pattern.search(question):
             asked.facts.add(fact)
@@ -133,7 +138,7 @@ def _domain_line(d: Domain) -> str:
     return f"Domain {d.id} · {d.name}: {d.weight:g}% of the exam"
 
 
-def exam_lines(asked: ExamQuestion, blueprint: Blueprint, question: str = "") -> list[str]:
+def exam_lines(asked: ExamQuestion, blueprint: Blueprint) -> list[str]:
     """The blueprint's answer to an exam question, one fact per line."""
     exam = blueprint.exam
     lines: list[str] = []
@@ -162,7 +167,7 @@ def exam_lines(asked: ExamQuestion, blueprint: Blueprint, question: str = "") ->
             lines.append(_domain_line(asked.domain))
         else:
             ranked = blueprint.domains
-            if _SUPERLATIVE.search(question):
+            if asked.heaviest_first:
                 ranked = sorted(blueprint.domains, key=lambda d: -d.weight)
             lines += [_domain_line(d) for d in ranked]
     return lines

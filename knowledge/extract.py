@@ -272,6 +272,8 @@ def name_first(unit: Sentence, text: str) -> str:
         scenario, answer = parts[0].strip(" -–—"), parts[1].strip().rstrip(".")
         return f"{answer}: {scenario}"
     first = text.split(" ", 1)[0].lower().strip(",:;\"'“")
-    if unit.subject and first in _COMMON_OPENINGS and not text.startswith(unit.subject):
-        return f"{unit.subject}: {text}"
+    subject = unit.subject
+    names_a_thing = 0 < len(subject.split()) <= 6 and not subject[:1].isdigit()
+    if names_a_thing and first in _COMMON_OPENINGS and not text.startswith(subject):
+        return f"{subject}: {text}"
     return text
