@@ -546,8 +546,9 @@ class AnswerGenerator:
         shape = question_shape(question)
         previous = _previous_questions(history)
         weights = question_weights(question, stats, previous[-1] if previous else "")
-        focus = {t for name in question_names(question) for t in term_keys(name)}
-        score_units(units, hits, weights, shape, evidence.best_item, focus & set(weights))
+        names = question_names(question)
+        focus = {t for name in names for t in term_keys(name)} & set(weights)
+        score_units(units, hits, weights, shape, evidence.best_item, focus, names)
         chosen = select(units, shape) or _lead(units, evidence.best_item)
         if not chosen:
             answer = self._not_covered(hits, evidence.score)

@@ -33,7 +33,7 @@ from knowledge.text import content_terms, stem_word, wordset
 from knowledge.types import Hit
 
 #: Weight of the best dense cosine in the score (the rest is the question's terms found).
-DENSE_WEIGHT = 0.5
+DENSE_WEIGHT = 0.3
 #: A second item of the same passage may complete the first (X vs Y); its help counts at this
 #: discount.
 SECOND_ITEM_DISCOUNT = 0.85
@@ -61,6 +61,7 @@ NAME_FACTOR = 2.0
 _GENERIC_NAMES = wordset("aws amazon i")
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:[-.][A-Za-z0-9]+)*")
 _WORD = re.compile(r"[a-z0-9]+")
+_CASED = re.compile(r"[A-Za-z0-9]+")
 
 
 class TermStats(Protocol):
@@ -158,21 +159,31 @@ def missing_names(question: str, hits: Sequence[Hit], known: str = "") -> list[s
 
     Only the passages count, not the whole store: an answer can only quote what retrieval
     brought, and a large store mentions nearly any word somewhere ("Cortex" in a list of ARM
-    processors says nothing about Snowflake Cortex).
+    processors says nothing about Snowflake Cortex). Case is free (titles capitalise what
+    prose does not), except inside a camel-cased name: "WorkSpaces" is not the "workspaces"
+    of a URL. Plurals and stems are free.
     """
-    seen = set(_WORD.findall(" ".join(f"{h.title} {h.title_path} {h.text}" for h in hits).lower()))
-    seen.update(_WORD.findall(known.lower()))
-    seen_stems = {stem_word(w) for w in seen}
+    written = " ".join(f"{h.title} {h.title_path} {h.text}" for h in hits)
+    exact = set(_CASED.findall(written))
+    anywhere = {w.lower() for w in exact}
+    stems = {stem_word(w) for w in anywhere}
+    known_words = set(_WORD.findall(known.lower()))
     missing = []
     for name in question_names(question):
-        words = _WORD.findall(name.lower())
-        forms = [w[:-1] if name[:-1].isupper() and w.endswith("s") else w for w in words]
-        if not all(
-            w in seen or f in seen or stem_word(w) in seen_stems
-            for w, f in zip(words, forms, strict=True)
-        ):
+        words = _CASED.findall(name)
+        if all(w.lower() in known_words for w in words):
+            continue  # the blueprint's own names ("MLS-C01")
+        if not all(_named_in(w, exact, anywhere, stems) for w in words):
             missing.append(name)
     return missing
+
+
+def _named_in(word: str, exact: set[str], anywhere: set[str], stems: set[str]) -> bool:
+    if any(c.isupper() for c in word[1:]) and not word.isupper():  # camel case: "WorkSpaces"
+        return word in exact or word.rstrip("s") in exact
+    low = word.lower()
+    plural = low[:-1] if word[:-1].isupper() and low.endswith("s") else low  # "AMIs"
+    return low in anywhere or plural in anywhere or stem_word(low) in stems
 
 
 def _item_terms(units: Sequence[Sentence], hits: Sequence[Hit]) -> dict[tuple[int, int], set[str]]:

@@ -76,6 +76,7 @@ _COMMON_OPENINGS = wordset(
     with by from after before although because since unlike however also each every all most
     some many use using"""
 )
+_NOT_NAMES = wordset("api apis sdk cli console ui the a an and or in on for to of with is are")
 _ARROW = re.compile(r"\s*(?:→|->|=>)\s*")
 
 
@@ -122,11 +123,12 @@ def _found(weights: dict[str, float], own: set[str], subject: set[str], heading:
     return total
 
 
-def _cues(unit: Sentence, shape: Shape, focus: set[str], own: set[str]) -> float:
-    """Bonus for defining / deciding language about what the question names."""
+def _cues(unit: Sentence, shape: Shape, focus: set[str]) -> float:
+    """Bonus for defining / deciding language about what the question names: a described
+    entry whose subject is it, or a sentence that names it in its first words."""
     bonus = 0.0
-    opening = set(term_keys(" ".join(unit.text.split()[:8])))
-    names_it = any(has_term(t, opening | (own if unit.described else set())) for t in focus)
+    about = unit.subject if unit.described else " ".join(unit.text.split()[:8])
+    names_it = bool(focus) and all(has_term(t, set(term_keys(about))) for t in focus)
     if unit.described or _DEFINING.search(unit.text[:160]):
         bonus += 0.15 if shape.kind in ("define", "compare") else 0.08
         if names_it and shape.kind in ("define", "compare", "which"):
@@ -136,6 +138,17 @@ def _cues(unit: Sentence, shape: Shape, focus: set[str], own: set[str]) -> float
     return bonus
 
 
+def _names_another(text: str, names: Sequence[str]) -> bool:
+    """The sentence names the question's thing only as part of a longer name: the question
+    asks about "Ground Truth", every mention here is "Ground Truth Plus"."""
+    last = names[-1]
+    mentions = list(re.finditer(rf"\b{re.escape(last)}\b(\s+[A-Z][\w-]*)?", text))
+    asked = {n.lower() for n in names} | _NOT_NAMES
+    return bool(mentions) and all(
+        m.group(1) and m.group(1).strip().lower() not in asked for m in mentions
+    )
+
+
 def score_units(
     units: Sequence[Sentence],
     hits: Sequence[Hit],
@@ -143,9 +156,10 @@ def score_units(
     shape: Shape,
     best_item: tuple[int, int] | None,
     focus: set[str] | None = None,
+    names: Sequence[str] = (),
 ) -> None:
     """Set each unit's score (see the module docstring); ``focus`` holds the terms of what
-    the question names (its names, else its rarest term)."""
+    the question names (its names, else its rarest term), ``names`` the names as written."""
     wanted = set(term_keys(shape.answer_type))
     total = sum(weights.values()) or 1.0
     focus = focus or ({max(weights, key=weights.__getitem__)} if weights else set())
@@ -158,7 +172,7 @@ def score_units(
         heading = headings.get(unit.passage, set())
         score = _found(weights, own, subject, heading) / total
         if any(has_term(t, own | subject) for t in weights):
-            score += _cues(unit, shape, focus, own)
+            score += _cues(unit, shape, focus)
             if wanted and any(has_term(t, subject | heading) for t in wanted):
                 score += 0.2  # "which algorithm ...?": a sentence under an algorithms heading
             if (
@@ -166,6 +180,8 @@ def score_units(
                 and hits[unit.passage].metadata.get("position") == 0
             ):
                 score += 0.05  # a page's opening passage introduces its subject
+        if names and _names_another(unit.text, names):
+            score *= 0.6  # "Ground Truth Plus" when the question asks about Ground Truth
         if shape.kind in ("define", "compare") and _INSTRUCTION.match(unit.text):
             score *= 0.7  # "You can tune the following ..." is no definition
         if unit.lead_in:

@@ -95,8 +95,13 @@ def test_a_name_no_passage_mentions_refuses_however_close_the_passages(generator
 
 def test_words_met_by_chance_do_not_make_an_off_topic_question_covered(generator):
     pools = hit(1, "Warm pools keep training instances alive after a job ends.", dense=0.2)
-    answer = generator.answer("How do I keep a sourdough starter alive on holiday?", [pools])
-    assert answer.mode == "not_covered"
+    question = "How do I keep a sourdough starter alive on holiday?"
+    # the store never mentions sourdough, starters or holidays; keep and alive are common
+    stats = Stats({"keep": 120, "alive": 40})
+    assert generator.answer(question, [pools], stats=stats).mode == "not_covered"
+    on_topic = "How long do warm pools keep instances alive?"
+    stats = Stats({"keep": 120, "alive": 40, "warm": 3, "pools": 2, "instances": 300})
+    assert generator.answer(on_topic, [pools], stats=stats).mode == "extractive"
 
 
 def test_sentence_openers_are_not_names_but_names_and_versions_are():

@@ -324,7 +324,7 @@ SPEECH_LIST = (
 
 def test_passages_below_the_offline_bar_still_reach_the_model(fake, tmp_path):
     """Coverage never keeps from the model a passage it could answer from."""
-    question = "Which tool reads written text aloud for blind users?"
+    question = "Which tool reads written text aloud to blind users on old phones at home?"
     passage = Hit(
         "list-1", SPEECH_LIST, "guide.md", "Guide", "Guide > AI Services", 4, "4.2", 0.03, 0.1
     )
