@@ -196,7 +196,7 @@ def _item_terms(units: Sequence[Sentence], hits: Sequence[Hit]) -> dict[tuple[in
             heading_terms[unit.passage] = set(term_keys(f"{hit.title} {hit.title_path}"))
         key = (unit.passage, unit.item)
         terms = items.setdefault(key, set(heading_terms[unit.passage]))
-        terms.update(term_keys(f"{unit.subject} {unit.text}"))
+        terms.update(unit.terms | unit.subject_terms)
     return items
 
 

@@ -138,11 +138,10 @@ def _cues(unit: Sentence, shape: Shape, focus: set[str]) -> float:
     return bonus
 
 
-def _names_another(text: str, names: Sequence[str]) -> bool:
+def _names_another(text: str, names: Sequence[str], pattern: re.Pattern[str]) -> bool:
     """The sentence names the question's thing only as part of a longer name: the question
     asks about "Ground Truth", every mention here is "Ground Truth Plus"."""
-    last = names[-1]
-    mentions = list(re.finditer(rf"\b{re.escape(last)}\b(\s+[A-Z][\w-]*)?", text))
+    mentions = list(pattern.finditer(text))
     asked = {n.lower() for n in names} | _NOT_NAMES
     return bool(mentions) and all(
         m.group(1) and m.group(1).strip().lower() not in asked for m in mentions
@@ -162,11 +161,14 @@ def score_units(
     the question names (its names, else its rarest term), ``names`` the names as written."""
     wanted = set(term_keys(shape.answer_type))
     total = sum(weights.values()) or 1.0
+    extended = (
+        re.compile(rf"\b{re.escape(names[-1])}\b(\s+[A-Z][\w-]*)?") if names else None
+    )
     focus = focus or ({max(weights, key=weights.__getitem__)} if weights else set())
     headings = {i: set(term_keys(f"{h.title} {h.title_path}")) for i, h in enumerate(hits)}
     for unit in units:
-        own = set(term_keys(unit.text))
-        subject = set(term_keys(unit.subject))
+        own = set(unit.terms)
+        subject = set(unit.subject_terms)
         if unit.described:  # a bullet under its term is about that term: the term is its own
             own |= subject
         heading = headings.get(unit.passage, set())
@@ -180,7 +182,7 @@ def score_units(
                 and hits[unit.passage].metadata.get("position") == 0
             ):
                 score += 0.05  # a page's opening passage introduces its subject
-        if names and _names_another(unit.text, names):
+        if extended is not None and _names_another(unit.text, names, extended):
             score *= 0.6  # "Ground Truth Plus" when the question asks about Ground Truth
         if shape.kind in ("define", "compare") and _INSTRUCTION.match(unit.text):
             score *= 0.7  # "You can tune the following ..." is no definition
@@ -218,7 +220,7 @@ def _about(unit: Sentence, keys: set[str]) -> float:
     """The share of a side's own terms a sentence (with its subject) holds."""
     if not keys:
         return 0.0
-    own = set(term_keys(f"{unit.subject} {unit.text}"))
+    own = unit.terms | unit.subject_terms
     return sum(has_term(k, own) for k in keys) / len(keys)
 
 
@@ -244,7 +246,7 @@ def _distinct(units: Sequence[Sentence]) -> list[Sentence]:
     kept: list[Sentence] = []
     seen: list[set[str]] = []
     for unit in units:
-        keys = set(term_keys(unit.display()))
+        keys = set(unit.terms | (unit.subject_terms if unit.described else frozenset()))
         if not any(_near_duplicate(keys, s) for s in seen):
             kept.append(unit)
             seen.append(keys)
@@ -253,7 +255,7 @@ def _distinct(units: Sequence[Sentence]) -> list[Sentence]:
 
 def select(units: Sequence[Sentence], shape: Shape) -> list[Sentence]:
     """The answer's sentences, the deciding one first (units already scored)."""
-    ranked = _distinct(sorted(units, key=lambda u: (-u.score, u.passage, u.position)))
+    ranked = _distinct(sorted(units, key=lambda u: (-u.score, u.passage, u.position))[:16])
     if not ranked or ranked[0].score <= 0:
         return []
     if shape.kind == "compare":

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from knowledge.text import (
     BULLET,
@@ -86,6 +87,16 @@ class Sentence:
     @property
     def words(self) -> int:
         return len(self.text.split())
+
+    @cached_property
+    def terms(self) -> frozenset[str]:
+        """Content terms (stems) of the sentence."""
+        return frozenset(content_terms(self.text))
+
+    @cached_property
+    def subject_terms(self) -> frozenset[str]:
+        """Content terms (stems) of its subject."""
+        return frozenset(content_terms(self.subject))
 
     def display(self, follows_previous: bool = False) -> str:
         """The sentence as shown, its subject prefixed when the sentence does not name it.
