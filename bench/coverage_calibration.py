@@ -151,8 +151,17 @@ def main() -> None:
     dev = [r for r in rows if r.split == "dev"]
     heldout = [r for r in rows if r.split == "heldout"]
     weight, threshold = choose(dev)
+    from knowledge.answer import LLM_THRESHOLD_FACTOR
+
+    covered_scores = [r.score(weight) for r in rows if r.covered and not r.vetoed and not r.exam]
+    llm_bar = LLM_THRESHOLD_FACTOR * threshold
     result = {
         "chosen_on_dev": {"dense_weight": weight, "threshold": round(threshold, 4)},
+        "llm_mode": {
+            "asks_the_model_from": round(llm_bar, 4),
+            "lowest_covered_score": round(min(covered_scores), 4),
+            "covered_below_the_llm_bar": sum(s < llm_bar for s in covered_scores),
+        },
         "dev_cross_validated": cross_validate(dev),
         "dev_at_chosen": rates(dev, weight, threshold),
         "heldout_at_chosen": rates(heldout, weight, threshold),
