@@ -29,6 +29,7 @@ import html
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from langchain_core.language_models import BaseChatModel
@@ -305,6 +306,18 @@ def _citation(number: int, hit: Hit) -> Citation:
     return Citation(number, title, source, url, hit.id, float(hit.score))
 
 
+@dataclass
+class Request:
+    """One question being answered, with what every mode needs."""
+
+    question: str
+    hits: Sequence[Hit]
+    history: Sequence[tuple[str, str]] | None
+    stats: TermStats | None
+    units: Sequence[Sentence]
+    evidence: Evidence
+
+
 class AnswerGenerator:
     """Turns a question and its retrieved hits into an `Answer`.
 
@@ -342,19 +355,18 @@ class AnswerGenerator:
         """
         units = _units(hits)
         evidence = self.evidence(question, hits, stats, units, history)
+        request = Request(question, hits, history, stats, units, evidence)
         asked = exam_question(question, self.blueprint)
         if asked is not None and not evidence.missing_names:
             return self._exam(question, asked, hits, evidence)
         if self.chat_model is None:
             if not evidence.covered:
                 return self._not_covered(hits, evidence.score)
-            return self._extractive(
-                question, hits, units, history, evidence, OFFLINE_LABEL, stats=stats
-            )
+            return self._extractive(request, OFFLINE_LABEL)
         llm_threshold = LLM_THRESHOLD_FACTOR * self.settings.not_covered_threshold
         if evidence.missing_names or evidence.score < llm_threshold:
             return self._not_covered(hits, evidence.score)
-        return self._from_model(question, hits, units, history, evidence, stats)
+        return self._from_model(request)
 
     def evidence(
         self,
@@ -410,22 +422,15 @@ class AnswerGenerator:
         return standalone
 
     # -- the modes ----------------------------------------------------------------------------
-    def _from_model(
-        self,
-        question: str,
-        hits: Sequence[Hit],
-        units: Sequence[Sentence],
-        history: Sequence[tuple[str, str]] | None,
-        evidence: Evidence,
-        stats: TermStats | None,
-    ) -> Answer:
+    def _from_model(self, request: Request) -> Answer:
+        question, hits, evidence = request.question, request.hits, request.evidence
         passages = list(hits[:MAX_LLM_PASSAGES])
         try:
-            reply = self._ask_model(question, passages, history)
+            reply = self._ask_model(question, passages, request.history)
         except Exception as exc:  # any model failure falls back; the bot must still answer
             log.warning("chat model failed (%s); answering extractively", type(exc).__name__)
             note = describe_llm_error(exc)
-            return self._fallback(question, hits, units, history, evidence, note, stats)
+            return self._fallback(request, note)
 
         said_not_covered = NOT_COVERED in reply.upper()
         without_sentinel = re.sub(NOT_COVERED, "", reply, flags=re.IGNORECASE).strip()
@@ -434,7 +439,7 @@ class AnswerGenerator:
             return self._not_covered(hits, evidence.score)
         if not order:  # not grounded: never show it as an answer from the material
             log.info("chat model reply had no valid citation; answering extractively")
-            return self._fallback(question, hits, units, history, evidence, NO_CITATION_NOTE, stats)
+            return self._fallback(request, NO_CITATION_NOTE)
         citations = [_citation(new, passages[old - 1]) for new, old in enumerate(order, start=1)]
         cited = passages[order[0] - 1]
         return Answer(
@@ -445,25 +450,14 @@ class AnswerGenerator:
             confidence=evidence.score,
         )
 
-    def _fallback(
-        self,
-        question: str,
-        hits: Sequence[Hit],
-        units: Sequence[Sentence],
-        history: Sequence[tuple[str, str]] | None,
-        evidence: Evidence,
-        note: str,
-        stats: TermStats | None,
-    ) -> Answer:
+    def _fallback(self, request: Request, note: str) -> Answer:
         """The extractive answer when the model failed; "not covered" if the offline bar is
         not met either."""
-        if not evidence.covered:
-            answer = self._not_covered(hits, evidence.score)
+        if not request.evidence.covered:
+            answer = self._not_covered(request.hits, request.evidence.score)
             answer.note = note
             return answer
-        return self._extractive(
-            question, hits, units, history, evidence, FALLBACK_LABEL, note, stats
-        )
+        return self._extractive(request, FALLBACK_LABEL, note)
 
     def _ask_model(
         self, question: str, passages: Sequence[Hit], history: Sequence[tuple[str, str]] | None
@@ -532,20 +526,12 @@ class AnswerGenerator:
             confidence=max(evidence.score, 1.0 if source is not None else evidence.score),
         )
 
-    def _extractive(
-        self,
-        question: str,
-        hits: Sequence[Hit],
-        units: Sequence[Sentence],
-        history: Sequence[tuple[str, str]] | None,
-        evidence: Evidence,
-        label: str,
-        note: str | None = None,
-        stats: TermStats | None = None,
-    ) -> Answer:
+    def _extractive(self, request: Request, label: str, note: str | None = None) -> Answer:
+        question, hits, units = request.question, request.hits, request.units
+        evidence = request.evidence
         shape = question_shape(question)
-        previous = _previous_questions(history)
-        weights = question_weights(question, stats, previous[-1] if previous else "")
+        previous = _previous_questions(request.history)
+        weights = question_weights(question, request.stats, previous[-1] if previous else "")
         names = question_names(question)
         focus = {t for name in names for t in term_keys(name)} & set(weights)
         score_units(units, hits, weights, shape, evidence.best_item, focus, names)

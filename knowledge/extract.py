@@ -161,9 +161,7 @@ def score_units(
     the question names (its names, else its rarest term), ``names`` the names as written."""
     wanted = set(term_keys(shape.answer_type))
     total = sum(weights.values()) or 1.0
-    extended = (
-        re.compile(rf"\b{re.escape(names[-1])}\b(\s+[A-Z][\w-]*)?") if names else None
-    )
+    extended = re.compile(rf"\b{re.escape(names[-1])}\b(\s+[A-Z][\w-]*)?") if names else None
     focus = focus or ({max(weights, key=weights.__getitem__)} if weights else set())
     headings = {i: set(term_keys(f"{h.title} {h.title_path}")) for i, h in enumerate(hits)}
     for unit in units:
