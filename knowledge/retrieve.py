@@ -37,6 +37,19 @@ def cap_per_source(ids: list[str], source_of: dict[str, str], per_source: int) -
     return kept
 
 
+def distinct_texts(ranked: list[str], by_id: dict[str, StoredChunk]) -> list[str]:
+    """Ranking order, each passage text once: the same boilerplate page in four doc sets
+    ("For the latest AWS terminology, see the AWS glossary") takes one slot, not four."""
+    seen: set[str] = set()
+    kept = []
+    for cid in ranked:
+        key = str(by_id[cid].metadata.get("content_hash") or by_id[cid].text)
+        if key not in seen:
+            seen.add(key)
+            kept.append(cid)
+    return kept
+
+
 def keep_first_choices(
     top: list[str], firsts: list[str], k: int, fused: dict[str, float]
 ) -> list[str]:
@@ -119,7 +132,9 @@ class Retriever:
             for cid, (item, vec) in self.store.get(missing, with_vectors=True).items():
                 by_id[cid] = item
                 vectors[cid] = np.asarray(vec, "float32")
-        ranked = sorted((cid for cid in fused if cid in by_id), key=lambda c: -fused[c])
+        ranked = distinct_texts(
+            sorted((cid for cid in fused if cid in by_id), key=lambda c: -fused[c]), by_id
+        )
         source_of = {cid: document_of(by_id[cid].metadata) for cid in ranked}
         top = cap_per_source(ranked, source_of, per_source)[:k]
         firsts = [dense[0].id] if dense else []

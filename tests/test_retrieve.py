@@ -10,8 +10,16 @@ from typer.testing import CliRunner
 from ingest.job import build_pipeline
 from knowledge.embeddings import LocalEmbeddings
 from knowledge.lexical import tokenize
-from knowledge.retrieve import Retriever, cap_per_source, document_of, fuse, keep_first_choices
+from knowledge.retrieve import (
+    Retriever,
+    cap_per_source,
+    distinct_texts,
+    document_of,
+    fuse,
+    keep_first_choices,
+)
 from knowledge.settings import Settings
+from knowledge.store import StoredChunk
 
 
 @pytest.fixture(scope="module")
@@ -134,3 +142,13 @@ def test_cli_search_on_empty_store_says_to_ingest(tmp_path, monkeypatch):
     out = CliRunner().invoke(app, ["search", "anything"])
     assert out.exit_code == 1 and "studybot ingest" in out.output
     get_settings.cache_clear()
+
+
+def test_the_same_passage_text_from_several_sources_takes_one_slot():
+
+    by_id = {
+        "a": StoredChunk("a", "See the AWS glossary.", {"content_hash": "h1"}),
+        "b": StoredChunk("b", "See the AWS glossary.", {"content_hash": "h1"}),
+        "c": StoredChunk("c", "Neo compiles models.", {"content_hash": "h2"}),
+    }
+    assert distinct_texts(["a", "b", "c"], by_id) == ["a", "c"]
