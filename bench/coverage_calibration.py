@@ -82,10 +82,8 @@ def collect(store: str, items: list[dict]) -> list[Row]:
 
 def errors(rows: list[Row], weight: float, threshold: float) -> tuple[int, int]:
     """(covered questions refused, unanswerable questions answered)."""
-    refused = sum(1 for r in rows if r.covered and (r.vetoed or r.score(weight) < threshold))
-    answered = sum(
-        1 for r in rows if not r.covered and not r.vetoed and r.score(weight) >= threshold
-    )
+    refused = sum(1 for r in rows if r.covered and not r.answered(weight, threshold))
+    answered = sum(1 for r in rows if not r.covered and r.answered(weight, threshold))
     return refused, answered
 
 

@@ -33,7 +33,7 @@ from knowledge.text import content_terms, stem_word, wordset
 from knowledge.types import Hit
 
 #: Weight of the best dense cosine in the score (the rest is the question's terms found).
-DENSE_WEIGHT = 0.3
+DENSE_WEIGHT = 0.5
 #: A second item of the same passage may complete the first (X vs Y); its help counts at this
 #: discount.
 SECOND_ITEM_DISCOUNT = 0.85
