@@ -132,7 +132,7 @@ class StudyService:
         history = self.records.thread_history(where, thread) if thread else []
         query = self.generator.condense(question, history) if history else question
         hits = self.retriever.search(query, k=TOP_K)
-        answer = self.generator.answer(question, hits, history)
+        answer = self.generator.answer(question, hits, history, stats=self.retriever.lexical)
         if note:
             answer.note = f"{note} {answer.note}" if answer.note else note
         return answer

@@ -7,13 +7,13 @@ description and (c) the page title, scored the same two ways, as a prior.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from knowledge.blueprint import Blueprint
+from knowledge.keywords import KeywordIndex
 
 # Weights tuned on tests/data/tagging_labels.jsonl (bench/tagging.py reports the grid search).
 EMBED_WEIGHT = 1.0
@@ -27,17 +27,6 @@ class Tag:
     domain: int
     objective: str
     confidence: float
-
-
-def _normalise(keyword: str) -> str:
-    return " ".join(re.split(r"[\s\-]+", keyword.lower().strip()))
-
-
-def _keywords_pattern(keywords: dict[str, list[int]]) -> re.Pattern[str]:
-    """One pass over the text for every keyword (longest first, whole words only)."""
-    alternatives = sorted(keywords, key=len, reverse=True)
-    body = "|".join(re.escape(k).replace(r"\ ", r"[\s\-]+") for k in alternatives)
-    return re.compile(rf"(?<![a-z0-9])(?:{body})(?![a-z0-9])")
 
 
 def _softmax(x: np.ndarray, temperature: float) -> np.ndarray:
@@ -55,11 +44,7 @@ class DomainTagger:
         self.objectives = blueprint.objectives
         self.ids = [o.id for o in self.objectives]
         self._objective_vectors: np.ndarray | None = None
-        self._keyword_objectives: dict[str, list[int]] = {}
-        for n, o in enumerate(self.objectives):
-            for k in o.keywords:
-                self._keyword_objectives.setdefault(_normalise(k), []).append(n)
-        self._keywords = _keywords_pattern(self._keyword_objectives)
+        self._keywords = KeywordIndex(blueprint)
         self._title_cache: dict[str, np.ndarray] = {}
 
     @property
@@ -72,12 +57,7 @@ class DomainTagger:
 
     def keyword_scores(self, text: str) -> np.ndarray:
         """Share of keyword hits per objective (sums to 1, or all zeros when none match)."""
-        hits = np.zeros(len(self.ids), "float32")
-        for keyword in {_normalise(m) for m in self._keywords.findall(text.lower())}:
-            for n in self._keyword_objectives.get(keyword, ()):
-                hits[n] += 1
-        total = hits.sum()
-        return hits / total if total else hits
+        return self._keywords.scores(text)
 
     def _evidence(self, text: str, vector: np.ndarray) -> np.ndarray:
         sims = self.objective_vectors @ vector

@@ -1,42 +1,55 @@
 """Grounded answers: question + retrieved hits -> an `Answer` with numbered citations.
 
-Three ways to answer, decided in this order:
+Four ways to answer, decided in this order:
 
-1. ``not_covered``: retrieval found nothing close enough (`is_covered`), or the model said the
-   passages do not answer. The reply says so plainly and names the closest topics that are
-   covered.
-2. ``llm``: a chat model answers from the passages (``prompts/answer.md``) and cites them as
-   ``[n]``. Only a reply with at least one valid citation is shown as grounded; citations are
-   renumbered in order of first use.
-3. ``extractive``: no model configured, the model failed (timeout, connection, HTTP error) or
-   its reply cited nothing: the best-matching sentences are quoted from the top passages, each
-   with its citation. No model is loaded for this; it is plain term overlap.
+1. ``not_covered``: no retrieved passage addresses the question (`coverage.assess` weighs the
+   question's terms found in one passage item, the dense cosine and names the material never
+   mentions), or the model said the passages do not answer. The reply says so plainly and
+   names the closest topics that are covered.
+2. exam facts: a question about the exam itself (questions, time, passing score, question types,
+   domains, weights, objectives) is answered from the blueprint (`knowledge.exam`), citing the
+   guide's passage that states the same facts when retrieval found it, else the blueprint.
+3. ``llm``: a chat model answers from the passages (``prompts/answer.md``) and cites them as
+   ``[n]``. It sees the passages whenever any of them may address the question (a lower bar
+   than the offline answer's), so coverage never keeps from it what it could answer from. Only
+   a reply with at least one valid citation is shown as grounded; citations are renumbered in
+   order of first use.
+4. ``extractive``: no model configured, the model failed (timeout, connection, HTTP error) or
+   its reply cited nothing: the deciding sentences of the passage that answers are quoted
+   (`knowledge.extract`), each with its citation. No model is loaded for this.
+
+The domain tag comes from the passage the answer cites first when its tag is confident, else
+from the question and the quoted sentences (the blueprint's keywords), so the tag follows the
+answer rather than every keyword retrieval touched.
 """
 
 from __future__ import annotations
 
 import html
 import logging
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from langchain_core.language_models import BaseChatModel
 
 from knowledge.blueprint import Blueprint
-from knowledge.lexical import tokenize
-from knowledge.llm import describe_llm_error, make_chat_model, message_text, prompt_messages
-from knowledge.settings import Settings
-from knowledge.text import (
-    BULLET,
-    SENTENCE_SPLIT,
-    TABLE_RULE,
-    clean_inline,
-    content_terms,
-    is_term_line,
-    wordset,
+from knowledge.coverage import (
+    Evidence,
+    TermStats,
+    assess,
+    question_names,
+    question_weights,
+    term_keys,
 )
+from knowledge.exam import ExamQuestion, blueprint_text, exam_lines, exam_question, exam_values
+from knowledge.extract import name_first, question_shape, score_units, select
+from knowledge.keywords import KeywordIndex
+from knowledge.llm import describe_llm_error, make_chat_model, message_text, prompt_messages
+from knowledge.passages import Sentence, mentions, split_passage, topic_of
+from knowledge.settings import Settings
+from knowledge.text import clean_inline
 from knowledge.types import Answer, Citation, DomainTag, Hit
 
 log = logging.getLogger(__name__)
@@ -44,71 +57,26 @@ log = logging.getLogger(__name__)
 #: What the model must reply, alone, when the passages do not answer the question.
 NOT_COVERED = "NOT_COVERED"
 
-#: BM25 score at which a lexical-only hit counts as 50 % coverage (used only when no hit has
-#: a dense cosine score). A calibration knob, like `Settings.not_covered_threshold`.
-LEXICAL_HALF_SCORE = 10.0
-TERM_WEIGHT = 0.3  # weight of the question's words found in the passages
-
-
 MAX_LLM_PASSAGES = 6  # passages sent to the model
 MAX_PASSAGE_CHARS = 2000  # per passage sent to the model
-EXTRACT_PASSAGES = 4  # passages the extractive mode reads
-MIN_SENTENCES, MAX_SENTENCES = 2, 4  # extractive answer length
-MAX_SENTENCE_CHARS = 400
+EXTRACT_PASSAGES = 5  # passages coverage and the extractive mode read
 MAX_CLOSEST_TOPICS = 5
 HISTORY_TURNS = 3  # earlier questions given to the model / used for a follow-up
+#: The model is asked when the evidence reaches this share of the offline threshold: below it
+#: no passage holds the question's terms (calibrated: no covered question of the set falls
+#: below it, see bench/coverage_calibration.py).
+LLM_THRESHOLD_FACTOR = 0.6
+#: A passage's own tag decides the answer's domain from this tag confidence up (ingest gives
+#: 1.0 to sections under the guide's objective headings).
+CONFIDENT_TAG = 0.5
 
 OFFLINE_LABEL = "_Extracted from the study material (no language model configured):_"
 FALLBACK_LABEL = "_Extracted from the study material:_"
+EXAM_LABEL = "_From the exam blueprint:_"
 NO_CITATION_NOTE = (
     "The language model's answer did not cite the study material, "
     "so this answer is extracted from the material."
 )
-
-# --------------------------------------------------------------------------------------------
-# Coverage: the one place that decides "not covered" from retrieval scores.
-# --------------------------------------------------------------------------------------------
-
-
-def term_share(question: str, hits: Sequence[Hit]) -> float:
-    """Share of the question's content words that appear in the hits (headings and text).
-
-    Names the material never mentions (Azure, Vertex AI, sourdough) keep this low even when a
-    passage is semantically near; a service the material describes keeps it high.
-    """
-    wanted = set(tokenize(question))
-    if not wanted:
-        return 0.0
-    found = set(tokenize(" ".join(f"{h.title_path} {h.text}" for h in hits)))
-    return len(wanted & found) / len(wanted)
-
-
-def coverage(hits: Sequence[Hit], question: str | None = None) -> float:
-    """How well the material covers the question, in [0, 1].
-
-    The best dense cosine similarity among the hits (or, for lexical-only hits, the best BM25
-    score squashed by ``s / (s + LEXICAL_HALF_SCORE)``), blended with `term_share` when the
-    question is given: ``(best + TERM_WEIGHT * share) / (1 + TERM_WEIGHT)``. Calibrated on
-    tests/data/coverage_questions.jsonl by bench/not_covered.py. No hits: 0.
-    """
-    dense = [h.dense_score for h in hits if h.dense_score is not None]
-    lexical = [h.lexical_score for h in hits if h.lexical_score is not None]
-    if dense:
-        best = float(min(1.0, max(0.0, max(dense))))
-    elif lexical:
-        top = max(0.0, max(lexical))
-        best = top / (top + LEXICAL_HALF_SCORE)
-    else:
-        return 0.0
-    if question is None:
-        return best
-    return (best + TERM_WEIGHT * term_share(question, hits)) / (1 + TERM_WEIGHT)
-
-
-def is_covered(hits: Sequence[Hit], threshold: float, question: str | None = None) -> bool:
-    """True when retrieval found material close enough to answer from (coverage >= threshold)."""
-    return bool(hits) and coverage(hits, question) >= threshold
-
 
 # --------------------------------------------------------------------------------------------
 # Domain tags and closest topics.
@@ -159,10 +127,43 @@ def domain_tags(question_hits: Sequence[Hit], blueprint: Blueprint) -> list[Doma
     return tags
 
 
-def _topic(hit: Hit) -> str:
-    """The most specific heading of a hit (last title-path element), else its title."""
-    parts = [p.strip() for p in (hit.title_path or "").split(">") if p.strip()]
-    return clean_inline(parts[-1] if parts else hit.title)
+def _tag_of(hit: Hit, blueprint: Blueprint) -> DomainTag | None:
+    resolved = _resolve_objective(hit, blueprint)
+    if resolved is None:
+        return None
+    domain_id, objective = resolved
+    return DomainTag(domain_id, blueprint.domain(domain_id).name, objective)
+
+
+def answer_domains(
+    question: str,
+    answer_text: str,
+    cited: Hit | None,
+    hits: Sequence[Hit],
+    blueprint: Blueprint,
+    keywords: KeywordIndex,
+) -> list[DomainTag]:
+    """The answer's domain first, then the other domains the hits belong to.
+
+    The passage cited first decides when its tag is confident (``CONFIDENT_TAG``); otherwise
+    the blueprint keywords of the question (twice) and of the quoted sentences vote, the cited
+    passage's tag adding its confidence as one more vote. No keyword and a weak tag: no tag.
+    """
+    first = _tag_of(cited, blueprint) if cited is not None else None
+    confidence = float((cited.metadata if cited else {}).get("tag_confidence", 0.0) or 0.0)
+    if cited is None or confidence < CONFIDENT_TAG:
+        votes = 2 * keywords.scores(question) + keywords.scores(answer_text)
+        if not votes.any():
+            return []  # a weak tag and no word of the blueprint: better no tag than a guess
+        if first is not None and first.objective:
+            objective_id = first.objective.split(" ", 1)[0]
+            if objective_id in keywords.ids:
+                votes[keywords.ids.index(objective_id)] += confidence
+        objective = blueprint.objective(keywords.ids[int(np.argmax(votes))])
+        domain = blueprint.domain(objective.domain_id)
+        first = DomainTag(domain.id, domain.name, objective.label)
+    rest = [t for t in domain_tags(hits, blueprint) if first is None or t.id != first.id]
+    return ([first] if first else []) + rest
 
 
 def closest_topics(
@@ -179,11 +180,11 @@ def closest_topics(
             topics.append(topic)
 
     for hit in hits[: max(limit - 2, 1)]:
-        add(_topic(hit))
+        add(topic_of(hit))
     for tag in domain_tags(hits, blueprint):
         add(tag.objective)
     for hit in hits:
-        add(_topic(hit))
+        add(topic_of(hit))
     return topics
 
 
@@ -289,212 +290,6 @@ def _previous_questions(history: Sequence[tuple[str, str]] | None) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------
-# Extractive answers.
-# --------------------------------------------------------------------------------------------
-
-
-_PRONOUN_STARTS = wordset("it its this these that those they their them he she which who whose")
-_GENERIC_PREFIXES = ("amazon ", "aws ")
-_ADMONITIONS = wordset("note important tip warning caution example examples topics contents")
-# Question words that say little about the answer ("Which AWS service ..."): low weight.
-_GENERIC_TERMS = {"aws": 0.3, "amazon": 0.3, "servic": 0.3, "featur": 0.5, "tool": 0.5}  # stemmed
-
-
-@dataclass
-class Sentence:
-    """A candidate sentence (or bullet) of a passage, as the extractive mode sees it."""
-
-    passage: int  # index into the hits
-    position: int  # order within the passage
-    text: str  # cleaned sentence
-    subject: str  # the heading term the sentence is about ("" if unknown)
-    bullet: bool
-    described: bool = False  # a bullet right under a term line: a description of `subject`
-    score: float = 0.0
-
-    def display(self, follows_previous: bool = False) -> str:
-        """The sentence as shown, its subject prefixed when the sentence does not name it.
-
-        ``follows_previous``: the line shown just before is the sentence that precedes this one
-        in the passage and it names the subject, so a leading "It ..." reads right unprefixed.
-        """
-        text = self.text
-        if len(text) > MAX_SENTENCE_CHARS:
-            text = text[:MAX_SENTENCE_CHARS].rsplit(" ", 1)[0] + " …"
-        text = text.rstrip().rstrip(".;:,").rstrip()
-        if follows_previous and not self.bullet:
-            return text
-        if _needs_subject(text, self.subject, self.described):
-            first, _, rest = text.partition(" ")
-            word = first.lower().strip(",")
-            if (word in _PRONOUN_STARTS or word in _VERB_STARTS) and not first.isupper():
-                text = first.lower() + (" " + rest if rest else "")
-            return f"{self.subject}: {text}"
-        return text
-
-
-_VERB_STARTS = wordset(
-    """is are was can provides provide supports support lets let allows allow enables enable turns
-    turn converts convert uses use helps help offers offer creates create builds build detects
-    detect extracts extract identifies identify automates automate makes make gives give runs run
-    stores store returns return includes include requires require delivers deliver analyzes
-    analyze translates translate transcribes transcribe generates generate trains train deploys
-    deploy handles handle performs perform produces produce scales scale works work adds add
-    finds find recognizes recognize processes process manages manage"""
-)
-
-
-def _mentions(text: str, subject: str) -> bool:
-    """Whether ``text`` already names ``subject`` (with or without an Amazon/AWS prefix)."""
-    subj = subject.lower().strip()
-    names = [subj] + [subj[len(p) :] for p in _GENERIC_PREFIXES if subj.startswith(p)]
-    low = text.lower()
-    return any(name and re.search(rf"(?<!\w){re.escape(name)}(?!\w)", low) for name in names)
-
-
-def _needs_subject(text: str, subject: str, described: bool) -> bool:
-    """A sentence keeps its subject: prefix the heading term to what does not name it.
-
-    ``described``: the sentence is a bullet right under a term line of the passage (a heading,
-    a lone link or a bold label), i.e. a description of that term. Other sentences are
-    prefixed when they start like a fragment: lower case, a pronoun or a verb.
-    """
-    if not subject or not text or _mentions(text, subject):
-        return False
-    first = text.split(" ", 1)[0].lower().strip(",:;")
-    return described or text[0].islower() or first in _PRONOUN_STARTS or first in _VERB_STARTS
-
-
-def _units(hit: Hit, passage: int) -> list[Sentence]:
-    """A passage as sentences and bullets, each with the heading term it belongs to."""
-    base_subject = _topic(hit)
-    subject = base_subject
-    from_term_line = False
-    units: list[Sentence] = []
-    paragraph: list[str] = []
-
-    def flush() -> None:
-        text = " ".join(paragraph)
-        paragraph.clear()
-        for sentence in SENTENCE_SPLIT.split(text):
-            add(sentence, bullet=False)
-
-    def add(text: str, bullet: bool) -> None:
-        cleaned = clean_inline(text)
-        if len(content_terms(cleaned)) >= 2 and len(cleaned) >= 12:
-            described = bullet and from_term_line
-            units.append(Sentence(passage, len(units), cleaned, subject, bullet, described))
-
-    lines = hit.text.splitlines()
-    for i, raw in enumerate(lines):
-        line = raw.strip()
-        if not line or TABLE_RULE.match(line):
-            flush()
-            continue
-        if is_term_line(line, lines[i + 1] if i + 1 < len(lines) else ""):
-            flush()
-            term = clean_inline(line).rstrip(":").strip()
-            if term.lower() not in _ADMONITIONS:
-                subject, from_term_line = term or base_subject, bool(term)
-            continue
-        if BULLET.match(line):
-            flush()
-            add(line, bullet=True)
-            continue
-        from_term_line = False  # prose between the term line and any bullets below it
-        paragraph.append(line.replace("|", " "))
-    flush()
-    return units
-
-
-def _near_duplicate(a: set[str], b: set[str]) -> bool:
-    """Same sentence give or take a few words (Jaccard >= 0.8 or one nearly inside the other)."""
-    if not a or not b:
-        return a == b
-    common = len(a & b)
-    return common / len(a | b) >= 0.8 or common / min(len(a), len(b)) >= 0.9
-
-
-def _question_weights(question: str, history: Sequence[tuple[str, str]] | None) -> dict[str, float]:
-    """Question terms weigh 1; terms only in the previous question (a follow-up) weigh 0.5."""
-    weights = {t: _GENERIC_TERMS.get(t, 1.0) for t in content_terms(question)}
-    previous = _previous_questions(history)
-    if previous:
-        for term in content_terms(previous[-1]):
-            weights.setdefault(term, 0.5 * _GENERIC_TERMS.get(term, 1.0))
-    return weights
-
-
-def extract(
-    question: str,
-    hits: Sequence[Hit],
-    history: Sequence[tuple[str, str]] | None = None,
-    max_passages: int = EXTRACT_PASSAGES,
-) -> list[Sentence]:
-    """The 2-4 sentences of the top passages that best answer the question, in reading order.
-
-    A sentence scores the idf-weighted share of question terms it contains (its heading term
-    counts at a lower weight), scaled down by passage rank and for very long sentences.
-    Near-identical sentences are kept once. Reading order: passage rank, then position.
-    """
-    units = [u for i, hit in enumerate(hits[:max_passages]) for u in _units(hit, i)]
-    if not units:
-        return []
-    q_weights = _question_weights(question, history)
-    unit_terms = [set(content_terms(u.text)) for u in units]
-    subject_terms = [set(content_terms(u.subject)) for u in units]
-    df: dict[str, int] = {}
-    for terms, subj in zip(unit_terms, subject_terms, strict=True):
-        for term in terms | subj:
-            df[term] = df.get(term, 0) + 1
-    n = len(units)
-
-    def idf(term: str) -> float:
-        return math.log(1 + (n + 1) / (df.get(term, 0) + 0.5))
-
-    total = sum(w * idf(t) for t, w in q_weights.items()) or 1.0
-    for unit, terms, subj in zip(units, unit_terms, subject_terms, strict=True):
-        matched = sum(
-            w * idf(t) * (1.0 if t in terms else 0.6 if t in subj else 0.0)
-            for t, w in q_weights.items()
-        )
-        words = len(unit.text.split())
-        length_factor = 1.0 if words <= 45 else 45 / words
-        unit.score = matched / total * length_factor / (1 + 0.15 * unit.passage)
-
-    ranked = sorted(units, key=lambda u: (-u.score, u.passage, u.position))
-    best = ranked[0].score
-    chosen: list[Sentence] = []
-    chosen_terms: list[set[str]] = []
-
-    def take(unit: Sentence) -> None:
-        terms = set(content_terms(unit.display()))
-        if unit not in chosen and not any(_near_duplicate(terms, t) for t in chosen_terms):
-            chosen.append(unit)
-            chosen_terms.append(terms)
-
-    for unit in ranked:
-        # A weak match may fill the minimum; beyond it only sentences close to the best count.
-        floor = (0.55 if len(chosen) >= MIN_SENTENCES else 0.35) * best
-        if len(chosen) >= MAX_SENTENCES or unit.score <= 0 or unit.score < floor:
-            break
-        take(unit)
-
-    # Too little matched (e.g. a paraphrased question): add the sentences around the best one,
-    # about the same subject, nearest first.
-    anchor = chosen[0] if chosen else ranked[0]
-    neighbours = sorted(
-        (u for u in units if u.passage == anchor.passage),
-        key=lambda u: (u.subject != anchor.subject, abs(u.position - anchor.position), -u.position),
-    )
-    for unit in neighbours:
-        if len(chosen) >= MIN_SENTENCES:
-            break
-        take(unit)
-    return sorted(chosen, key=lambda u: (u.passage, u.position))
-
-
-# --------------------------------------------------------------------------------------------
 # The generator.
 # --------------------------------------------------------------------------------------------
 
@@ -503,12 +298,24 @@ def _citation(number: int, hit: Hit) -> Citation:
     """Citation ``number`` for a hit; url only for web sources (paths are the front end's job)."""
     source = hit.source or ""
     url = source if source.startswith(("http://", "https://")) else None
-    doc_title, topic = clean_inline(hit.title or ""), _topic(hit)
+    doc_title, topic = clean_inline(hit.title or ""), topic_of(hit)
     if doc_title and topic and topic.casefold() != doc_title.casefold():
         title = f"{doc_title} › {topic}"
     else:
         title = topic or doc_title or source
     return Citation(number, title, source, url, hit.id, float(hit.score))
+
+
+@dataclass
+class Request:
+    """One question being answered, with what every mode needs."""
+
+    question: str
+    hits: Sequence[Hit]
+    history: Sequence[tuple[str, str]] | None
+    stats: TermStats | None
+    units: Sequence[Sentence]
+    evidence: Evidence
 
 
 class AnswerGenerator:
@@ -524,6 +331,8 @@ class AnswerGenerator:
         self.settings = settings
         self.blueprint = blueprint
         self.chat_model = chat_model
+        self.keywords = KeywordIndex(blueprint)
+        self._known = blueprint_text(blueprint)
 
     @classmethod
     def from_settings(cls, settings: Settings, blueprint: Blueprint) -> AnswerGenerator:
@@ -532,43 +341,51 @@ class AnswerGenerator:
 
     # -- public API ---------------------------------------------------------------------------
     def answer(
-        self, question: str, hits: list[Hit], history: list[tuple[str, str]] | None = None
+        self,
+        question: str,
+        hits: list[Hit],
+        history: list[tuple[str, str]] | None = None,
+        stats: TermStats | None = None,
     ) -> Answer:
         """Answer ``question`` from ``hits`` (best first).
 
         ``history`` holds the thread's earlier (question, answer) pairs, oldest first; it only
-        helps to understand a follow-up, it is never a source.
+        helps to understand a follow-up, it is never a source. ``stats`` gives the store's term
+        document frequencies (the retriever's lexical index) so rare terms weigh more.
         """
-        score = coverage(hits, question)
-        if not is_covered(hits, self.settings.not_covered_threshold, question):
-            return self._not_covered(hits, score)
+        units = _units(hits)
+        evidence = self.evidence(question, hits, stats, units, history)
+        request = Request(question, hits, history, stats, units, evidence)
+        asked = exam_question(question, self.blueprint)
+        if asked is not None and not evidence.missing_names:
+            return self._exam(question, asked, hits, evidence)
         if self.chat_model is None:
-            return self._extractive(question, hits, history, score, OFFLINE_LABEL, None)
+            if not evidence.covered:
+                return self._not_covered(hits, evidence.score)
+            return self._extractive(request, OFFLINE_LABEL)
+        llm_threshold = LLM_THRESHOLD_FACTOR * self.settings.not_covered_threshold
+        if evidence.missing_names or evidence.score < llm_threshold:
+            return self._not_covered(hits, evidence.score)
+        return self._from_model(request)
 
-        passages = hits[:MAX_LLM_PASSAGES]
-        try:
-            reply = self._ask_model(question, passages, history)
-        except Exception as exc:  # any model failure falls back; the bot must still answer
-            log.warning("chat model failed (%s); answering extractively", type(exc).__name__)
-            note = describe_llm_error(exc)
-            return self._extractive(question, hits, history, score, FALLBACK_LABEL, note)
-
-        said_not_covered = NOT_COVERED in reply.upper()
-        without_sentinel = re.sub(NOT_COVERED, "", reply, flags=re.IGNORECASE).strip()
-        text, order = renumber_citations(without_sentinel, len(passages))
-        if _is_not_covered_reply(reply) or (said_not_covered and not order):
-            return self._not_covered(hits, score)
-        if not order:  # not grounded: never show it as an answer from the material
-            log.info("chat model reply had no valid citation; answering extractively")
-            note = NO_CITATION_NOTE
-            return self._extractive(question, hits, history, score, FALLBACK_LABEL, note)
-        citations = [_citation(new, passages[old - 1]) for new, old in enumerate(order, start=1)]
-        return Answer(
-            text=text,
-            citations=citations,
-            domains=domain_tags(hits, self.blueprint),
-            mode="llm",
-            confidence=score,
+    def evidence(
+        self,
+        question: str,
+        hits: Sequence[Hit],
+        stats: TermStats | None = None,
+        units: Sequence[Sentence] | None = None,
+        history: Sequence[tuple[str, str]] | None = None,
+    ) -> Evidence:
+        """What coverage sees for this question and these hits (see `coverage.assess`)."""
+        previous = _previous_questions(history)
+        return assess(
+            question,
+            hits[:EXTRACT_PASSAGES],
+            _units(hits) if units is None else units,
+            self.settings.not_covered_threshold,
+            stats,
+            self._known,
+            previous[-1] if previous else "",
         )
 
     def condense(self, question: str, history: list[tuple[str, str]] | None) -> str:
@@ -604,7 +421,44 @@ class AnswerGenerator:
             return offline
         return standalone
 
-    # -- the three modes ----------------------------------------------------------------------
+    # -- the modes ----------------------------------------------------------------------------
+    def _from_model(self, request: Request) -> Answer:
+        question, hits, evidence = request.question, request.hits, request.evidence
+        passages = list(hits[:MAX_LLM_PASSAGES])
+        try:
+            reply = self._ask_model(question, passages, request.history)
+        except Exception as exc:  # any model failure falls back; the bot must still answer
+            log.warning("chat model failed (%s); answering extractively", type(exc).__name__)
+            note = describe_llm_error(exc)
+            return self._fallback(request, note)
+
+        said_not_covered = NOT_COVERED in reply.upper()
+        without_sentinel = re.sub(NOT_COVERED, "", reply, flags=re.IGNORECASE).strip()
+        text, order = renumber_citations(without_sentinel, len(passages))
+        if _is_not_covered_reply(reply) or (said_not_covered and not order):
+            return self._not_covered(hits, evidence.score)
+        if not order:  # not grounded: never show it as an answer from the material
+            log.info("chat model reply had no valid citation; answering extractively")
+            return self._fallback(request, NO_CITATION_NOTE)
+        citations = [_citation(new, passages[old - 1]) for new, old in enumerate(order, start=1)]
+        cited = passages[order[0] - 1]
+        return Answer(
+            text=text,
+            citations=citations,
+            domains=answer_domains(question, text, cited, hits, self.blueprint, self.keywords),
+            mode="llm",
+            confidence=evidence.score,
+        )
+
+    def _fallback(self, request: Request, note: str) -> Answer:
+        """The extractive answer when the model failed; "not covered" if the offline bar is
+        not met either."""
+        if not request.evidence.covered:
+            answer = self._not_covered(request.hits, request.evidence.score)
+            answer.note = note
+            return answer
+        return self._extractive(request, FALLBACK_LABEL, note)
+
     def _ask_model(
         self, question: str, passages: Sequence[Hit], history: Sequence[tuple[str, str]] | None
     ) -> str:
@@ -640,44 +494,101 @@ class AnswerGenerator:
             closest_topics=topics,
         )
 
-    def _extractive(
-        self,
-        question: str,
-        hits: Sequence[Hit],
-        history: Sequence[tuple[str, str]] | None,
-        score: float,
-        label: str,
-        note: str | None,
+    def _exam(
+        self, question: str, asked: ExamQuestion, hits: Sequence[Hit], evidence: Evidence
     ) -> Answer:
-        units = extract(question, hits, history)
-        if not units:
-            answer = self._not_covered(hits, score)
+        """Exam facts from the blueprint, citing the passage that states them when there is one."""
+        values = exam_values(asked, self.blueprint)
+        source = next((h for h in hits if _states(h.text, values)), None)
+        if source is not None:
+            citation = _citation(1, source)
+        else:
+            citation = Citation(
+                1,
+                f"Exam blueprint › {self.blueprint.name}",
+                f"blueprint:{self.blueprint.id}",
+                None,
+                "",
+                1.0,
+            )
+        lines = exam_lines(asked, self.blueprint)
+        domains = []
+        if asked.objective is not None:
+            domain = self.blueprint.domain(asked.objective.domain_id)
+            domains = [DomainTag(domain.id, domain.name, asked.objective.label)]
+        elif asked.domain is not None:
+            domains = [DomainTag(asked.domain.id, asked.domain.name, "")]
+        return Answer(
+            text=EXAM_LABEL + "\n" + "\n".join(f"{line} [1]" for line in lines),
+            citations=[citation],
+            domains=domains,
+            mode="extractive",
+            confidence=max(evidence.score, 1.0 if source is not None else evidence.score),
+        )
+
+    def _extractive(self, request: Request, label: str, note: str | None = None) -> Answer:
+        question, hits, units = request.question, request.hits, request.units
+        evidence = request.evidence
+        shape = question_shape(question)
+        previous = _previous_questions(request.history)
+        weights = question_weights(question, request.stats, previous[-1] if previous else "")
+        names = question_names(question)
+        focus = {t for name in names for t in term_keys(name)} & set(weights)
+        score_units(units, hits, weights, shape, evidence.best_item, focus, names)
+        chosen = select(units, shape) or _lead(units, evidence.best_item)
+        if not chosen:
+            answer = self._not_covered(hits, evidence.score)
             answer.note = note
             return answer
         numbers: dict[int, int] = {}
         lines = []
         previous: Sentence | None = None
         shown = ""
-        for unit in units:
+        for n, unit in enumerate(chosen):
             number = numbers.setdefault(unit.passage, len(numbers) + 1)
             follows = (
                 previous is not None
                 and (previous.passage, previous.position + 1) == (unit.passage, unit.position)
                 and previous.subject == unit.subject
-                and _mentions(shown, unit.subject)
+                and mentions(shown, unit.subject)
             )
             shown = unit.display(follows)
+            if n == 0 and shape.kind == "which":
+                shown = name_first(unit, shown)
             lines.append(f"{shown} [{number}]")
             previous = unit
         citations = [_citation(number, hits[i]) for i, number in numbers.items()]
+        body = "\n".join(lines)
+        cited = hits[chosen[0].passage]
         return Answer(
-            text=label + "\n" + "\n".join(lines),
+            text=label + "\n" + body,
             citations=citations,
-            domains=domain_tags(hits, self.blueprint),
+            domains=answer_domains(question, body, cited, hits, self.blueprint, self.keywords),
             mode="extractive",
-            confidence=score,
+            confidence=evidence.score,
             note=note,
         )
+
+
+def _units(hits: Sequence[Hit]) -> list[Sentence]:
+    """The sentences of the passages coverage and the extractive mode read."""
+    return [u for i, hit in enumerate(hits[:EXTRACT_PASSAGES]) for u in split_passage(hit, i)]
+
+
+def _lead(units: Sequence[Sentence], best_item: tuple[int, int] | None) -> list[Sentence]:
+    """No sentence shares a word with the question (a paraphrase) though coverage holds: the
+    first sentences of the passage item it found, else of the top passage."""
+    passage, item = best_item if best_item is not None else (0, 0)
+    lead = [u for u in units if (u.passage, u.item) == (passage, item)] or [
+        u for u in units if u.passage == passage
+    ]
+    return lead[:2]
+
+
+def _states(text: str, values: Sequence[str]) -> bool:
+    """Whether a passage states the given exam values (each as a whole number or word)."""
+    found = sum(bool(re.search(rf"(?<![\w.]){re.escape(v)}(?![\w])", text)) for v in values)
+    return bool(values) and found >= max(1, (len(values) + 1) // 2)
 
 
 def _brief(text: str, limit: int = 300) -> str:
@@ -689,13 +600,10 @@ def _brief(text: str, limit: int = 300) -> str:
 __all__ = [
     "NOT_COVERED",
     "AnswerGenerator",
+    "answer_domains",
     "closest_topics",
-    "coverage",
     "domain_tags",
-    "Sentence",
-    "extract",
     "format_passages",
-    "is_covered",
     "neutralize",
     "renumber_citations",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 import bm25s
@@ -145,3 +146,27 @@ class LexicalIndex:
         return [
             (self.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0
         ]
+
+    @property
+    def size(self) -> int:
+        """How many chunks the index holds."""
+        return len(self.ids)
+
+    def document_frequencies(self, terms: Iterable[str]) -> dict[str, int]:
+        """How many chunks contain each term (as `tokenize` writes it); 0 for unseen terms."""
+        retriever = self.retriever  # one reference: a rebuild may swap it meanwhile
+        terms = list(terms)
+        if retriever is None:
+            return dict.fromkeys(terms, 0)
+        vocab = retriever.vocab_dict
+        indptr = retriever.scores["indptr"]
+        nonzero = len(retriever.scores["data"])
+        out: dict[str, int] = {}
+        for term in terms:
+            index = vocab.get(term)
+            if index is None:
+                out[term] = 0
+                continue
+            end = indptr[index + 1] if index + 1 < len(indptr) else nonzero
+            out[term] = int(end - indptr[index])
+        return out

@@ -37,6 +37,49 @@ def cap_per_source(ids: list[str], source_of: dict[str, str], per_source: int) -
     return kept
 
 
+def distinct_texts(ranked: list[str], by_id: dict[str, StoredChunk]) -> list[str]:
+    """Ranking order, each passage text once: the same boilerplate page in four doc sets
+    ("For the latest AWS terminology, see the AWS glossary") takes one slot, not four."""
+    seen: set[str] = set()
+    kept = []
+    for cid in ranked:
+        key = str(by_id[cid].metadata.get("content_hash") or by_id[cid].text)
+        if key not in seen:
+            seen.add(key)
+            kept.append(cid)
+    return kept
+
+
+def keep_first_choices(
+    top: list[str], firsts: list[str], k: int, fused: dict[str, float]
+) -> list[str]:
+    """Each retriever's best hit stays in the top k, in fused order.
+
+    Reciprocal-rank fusion favours chunks both retrievers rank moderately; a list chunk that
+    BM25 ranks first by far (the only passage naming "warm pools") can otherwise drop out.
+    """
+    missing = [cid for cid in dict.fromkeys(firsts) if cid not in top]
+    if not missing or k <= len(missing):
+        return top
+    kept = top[: k - len(missing)] if len(top) + len(missing) > k else top
+    return sorted(kept + missing, key=lambda c: -fused.get(c, 0.0))
+
+
+#: Heading levels that, with the source, make one "document" for the per-source cap.
+DOCUMENT_LEVELS = 3
+
+
+def document_of(metadata: dict) -> str:
+    """What the per-source cap counts: one source and its top heading levels.
+
+    A doc page is one document per section; the study guide, one long page of many lists,
+    counts as one document per part ("Exam Material > AWS ML Stack"), so a question about one
+    AI service is not limited to the guide's two best chunks.
+    """
+    path = [p.strip() for p in str(metadata.get("title_path", "")).split(">")]
+    return f"{metadata.get('source', '')}#{' > '.join(path[:DOCUMENT_LEVELS])}"
+
+
 class Retriever:
     """Answers `search(query)` with scored hits from the store."""
 
@@ -89,9 +132,14 @@ class Retriever:
             for cid, (item, vec) in self.store.get(missing, with_vectors=True).items():
                 by_id[cid] = item
                 vectors[cid] = np.asarray(vec, "float32")
-        ranked = sorted((cid for cid in fused if cid in by_id), key=lambda c: -fused[c])
-        source_of = {cid: by_id[cid].metadata.get("source", "") for cid in ranked}
+        ranked = distinct_texts(
+            sorted((cid for cid in fused if cid in by_id), key=lambda c: -fused[c]), by_id
+        )
+        source_of = {cid: document_of(by_id[cid].metadata) for cid in ranked}
         top = cap_per_source(ranked, source_of, per_source)[:k]
+        firsts = [dense[0].id] if dense else []
+        firsts += [cid for cid, _ in lexical[:1] if cid in by_id]
+        top = keep_first_choices(top, firsts, k, fused)
         hits = []
         for cid in top:
             item = by_id[cid]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 
@@ -64,6 +65,7 @@ def clean_inline(text: str) -> str:
     return " ".join(s.split())
 
 
+@lru_cache(maxsize=65536)  # the same few thousand words, stemmed for every answer
 def stem_word(word: str) -> str:
     """A very light stemmer: 'turns'/'turn', 'personalized'/'personalization', 'stopping'/'stop'."""
     for suffix in ("ations", "ation", "ings", "ing", "edly", "ed"):

@@ -12,10 +12,8 @@ from knowledge.answer import (
     OFFLINE_LABEL,
     AnswerGenerator,
     closest_topics,
-    coverage,
     domain_tags,
     format_passages,
-    is_covered,
     renumber_citations,
 )
 from knowledge.blueprint import load_blueprint
@@ -46,6 +44,7 @@ def hit(
     score: float | None = None,
     dense: float | None = 0.7,
     lexical: float | None = None,
+    confidence: float = 1.0,
 ) -> Hit:
     """A hand-made hit; rank n (1 = best) sets a decreasing fused score by default."""
     return Hit(
@@ -59,6 +58,7 @@ def hit(
         score=score if score is not None else round(1 / (60 + n), 6),
         dense_score=dense,
         lexical_score=lexical,
+        metadata={"tag_confidence": confidence},
     )
 
 
@@ -141,23 +141,33 @@ def test_pronoun_sentence_shown_without_its_antecedent_gets_the_heading_term(gen
     assert "\nAmazon Rekognition: it finds faces in photos [1]" in answer.text
 
 
+COMPREHEND_NOTES = (
+    "**Amazon Comprehend**\n"
+    "- Natural language processing that finds entities and key phrases\n\n"
+    "# Custom entities\n"
+    "Training a recognizer takes a list of sample entities.\n"
+    "- If you have annotations, train from annotations instead of an entity list\n"
+)
+
+
 def test_bullets_right_under_a_term_line_describe_that_term(generator):
-    text = (
-        "**Amazon Comprehend**\n"
-        "- Natural language processing that finds entities and key phrases\n\n"
-        "# Custom entities\n"
-        "Training a recognizer takes a list of sample entities.\n"
-        "- If you have annotations, train from annotations instead of an entity list\n"
-    )
-    hits = [hit(1, text, title_path="NLP > Comprehend notes")]
-    answer = generator.answer("How do I train entities from annotations or key phrases?", hits)
+    hits = [hit(1, COMPREHEND_NOTES, title_path="NLP > Comprehend notes")]
+    answer = generator.answer("What does Amazon Comprehend find in text?", hits)
     lines = answer.text.splitlines()[1:]
-    assert (
+    assert lines[0] == (
         "Amazon Comprehend: Natural language processing that finds entities and key phrases [1]"
-        in lines
     )
+    assert not any("annotations" in line for line in lines)  # another subject's sentence
+
+
+def test_a_bullet_after_prose_reads_as_written(generator):
+    hits = [hit(1, COMPREHEND_NOTES, title_path="NLP > Comprehend notes")]
+    answer = generator.answer("Can I train a recognizer from annotations?", hits)
+    lines = answer.text.splitlines()[1:]
     # prose sits between the heading and this bullet: a full sentence, left as written
     assert "If you have annotations, train from annotations instead of an entity list [1]" in lines
+    assert "Training a recognizer takes a list of sample entities [1]" in lines
+    assert not any("Natural language processing" in line for line in lines)
 
 
 def test_generic_question_words_do_not_pull_in_unrelated_sentences(generator):
@@ -198,6 +208,7 @@ def test_markdown_noise_is_stripped(generator):
         "Use **batch transform** to get predictions for a whole dataset stored in "
         "[Amazon S3](https://aws.amazon.com/s3/) without a persistent endpoint\\. "
         "It needs no endpoint that keeps running\\. For a whole dataset example, see "
+        "[Batch examples](batch-examples.md)\\. A whole dataset sample is in "
         "[https://example.org/guide/batch-example.html](https://example.org/guide/batch-example.html)"
         "\\.\n"
     )
@@ -207,28 +218,41 @@ def test_markdown_noise_is_stripped(generator):
     for noise in ("**", "](", "<a", "\\.", "https://"):
         assert noise not in body
     assert "batch transform to get predictions for a whole dataset stored in Amazon S3" in body
-    assert "For a whole dataset example, see batch-example [1]" in body  # a bare URL, named
+    assert "For a whole dataset example" not in body  # a cross-reference, not an answer
+    assert "A whole dataset sample is in batch-example [1]" in body  # a bare URL, named
 
 
-def test_reading_order_and_citation_numbers_follow_passage_rank(generator):
+def test_sentences_of_the_answering_passage_in_reading_order_numbered_by_first_use(generator):
     hits = [
-        hit(1, "Random Cut Forest flags anomalies in streaming data. It scores each point."),
-        hit(2, "Kinesis Data Analytics can run Random Cut Forest over streaming data."),
+        hit(1, "Kinesis Data Streams keeps records for replay by several consumers."),
+        hit(
+            2,
+            "Streaming metrics often need watching. Random Cut Forest scores each streaming "
+            "data point. High scores mark anomalies in the streaming data.",
+        ),
     ]
-    answer = generator.answer("How do I find anomalies in streaming data?", hits)
+    answer = generator.answer("How do I find anomalies in streaming data points?", hits)
     lines = answer.text.splitlines()[1:]
-    assert lines[0].endswith("[1]") and "Random Cut Forest flags anomalies" in lines[0]
-    assert any(line.endswith("[2]") for line in lines)
-    assert [c.chunk_id for c in answer.citations] == ["chunk-1", "chunk-2"]
+    assert lines == [
+        "Random Cut Forest scores each streaming data point [1]",
+        "High scores mark anomalies in the streaming data [1]",
+    ]
+    assert [c.chunk_id for c in answer.citations] == ["chunk-2"]  # [1] is the passage cited
 
 
 def test_paraphrased_question_still_quotes_the_top_passage(generator):
     hits = [
         hit(1, "Early stopping ends a training job when the metric stops improving. It saves time.")
     ]
-    answer = generator.answer("Halt tuning sooner?", hits)
+    answer = generator.answer("Can a tuning job stop sooner?", hits)
     assert answer.mode == "extractive"
     assert "Early stopping ends a training job" in answer.text
+
+
+def test_close_passage_sharing_no_word_is_not_enough(generator):
+    # a high cosine alone: nothing in the passage holds the question's terms
+    hits = [hit(1, "Early stopping ends a training job when the metric stops improving.")]
+    assert generator.answer("Halt sooner?", hits).mode == "not_covered"
 
 
 def test_follow_up_uses_the_previous_question_terms(generator):
@@ -281,20 +305,6 @@ def test_no_hits_is_not_covered(generator):
     answer = generator.answer("Anything?", [])
     assert answer.mode == "not_covered" and answer.closest_topics == []
     assert answer.confidence == 0.0
-
-
-def test_coverage_uses_best_dense_cosine_then_lexical():
-    assert coverage([hit(1, "a b", dense=0.3), hit(2, "c d", dense=0.55)]) == pytest.approx(0.55)
-    assert coverage([hit(1, "a b", dense=None, lexical=10.0)]) == pytest.approx(0.5)
-    assert coverage([]) == 0.0
-    assert is_covered([hit(1, "a b", dense=0.40)], 0.40)
-    assert not is_covered([hit(1, "a b", dense=0.39)], 0.40)
-    assert not is_covered([], 0.0)
-    # the question's words: names the passages never mention lower the score
-    passages = [hit(1, "Amazon Polly turns text into speech.", dense=0.6)]
-    on_topic = coverage(passages, "Which service turns text into speech?")
-    off_topic = coverage(passages, "How does Azure Cognitive Speech price neural voices?")
-    assert on_topic > 0.6 > off_topic
 
 
 def test_closest_topics_are_distinct(blueprint):

@@ -92,6 +92,7 @@ def hits() -> list[Hit]:
             objective=objective,
             score=round(1 / (61 + i), 6),
             dense_score=0.72 - 0.05 * i,
+            metadata={"tag_confidence": 1.0},
         )
         for i, (source, path, text, domain, objective) in enumerate(rows)
     ]
@@ -311,3 +312,44 @@ def test_fake_embeddings_are_deterministic(fake):
     raw = client.embeddings.create(input="alpha", model="m", encoding_format="float").data
     assert len(raw[0].embedding) == 16
     assert fake.embedding_requests[0]["input"] == ["alpha", "beta"]
+
+
+# -- coverage and the model ---------------------------------------------------------------------
+
+SPEECH_LIST = (
+    "Amazon Fooly\n- reads written text aloud in dozens of lifelike voices\n\n"
+    "Amazon Barscribe\n- turns recorded speech into text with timestamps\n"
+)
+
+
+def test_passages_below_the_offline_bar_still_reach_the_model(fake, tmp_path):
+    """Coverage never keeps from the model a passage it could answer from."""
+    question = "Which tool reads written text aloud to blind users on old phones at home?"
+    passage = Hit(
+        "list-1", SPEECH_LIST, "guide.md", "Guide", "Guide > AI Services", 4, "4.2", 0.03, 0.1
+    )
+    offline = AnswerGenerator(
+        Settings(openai_api_key=None, data_dir=tmp_path, not_covered_threshold=0.4),
+        load_blueprint("mls-c01"),
+    )
+    evidence = offline.evidence(question, [passage])
+    assert not evidence.covered and evidence.score > 0  # offline, this would be refused
+    assert offline.answer(question, [passage]).mode == "not_covered"
+
+    fake.responder = lambda body: "Amazon Fooly reads text aloud [1]."
+    answer = generator_for(fake, tmp_path).answer(question, [passage])
+    assert answer.mode == "llm" and answer.citations[0].chunk_id == "list-1"
+    _, user = messages_of(fake.chat_requests[-1])
+    assert "reads written text aloud" in user
+
+
+def test_a_name_no_passage_mentions_never_reaches_the_model(fake, tmp_path):
+    answer = generator_for(fake, tmp_path).answer("How does Azure Speech read text aloud?", hits())
+    assert answer.mode == "not_covered"
+    assert fake.chat_requests == []
+
+
+def test_exam_facts_come_from_the_blueprint_without_the_model(fake, tmp_path):
+    answer = generator_for(fake, tmp_path).answer("How many questions are on the exam?", hits())
+    assert "65 questions" in answer.text and answer.citations[0].source == "blueprint:mls-c01"
+    assert fake.chat_requests == []

@@ -10,8 +10,16 @@ from typer.testing import CliRunner
 from ingest.job import build_pipeline
 from knowledge.embeddings import LocalEmbeddings
 from knowledge.lexical import tokenize
-from knowledge.retrieve import Retriever, cap_per_source, fuse
+from knowledge.retrieve import (
+    Retriever,
+    cap_per_source,
+    distinct_texts,
+    document_of,
+    fuse,
+    keep_first_choices,
+)
 from knowledge.settings import Settings
+from knowledge.store import StoredChunk
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +54,26 @@ def test_search_finds_the_right_objective_with_scores(retriever):
 def test_domain_filter_and_per_source_cap(retriever):
     hits = retriever.search("encryption of training data with keys", k=8, domain=4)
     assert hits and all(h.domain == 4 for h in hits)
-    sources = [h.source for h in hits]
-    assert all(sources.count(s) <= 2 for s in sources)
+    parts = [document_of(h.metadata) for h in hits]  # a source's section counts as one
+    assert all(parts.count(p) <= 2 for p in parts)
+
+
+def test_the_cap_counts_sections_of_one_long_source_apart():
+    guide = {"source": "guide.md", "title_path": "Exam Material > AWS ML Stack > AI Services"}
+    other = {**guide, "title_path": "Exam Material > AWS ML Stack > ML Services"}
+    page = {"source": "neo.html", "title_path": "Neo > What is Neo? > Edge"}
+    assert document_of(guide) != document_of(other)
+    assert document_of(page) == document_of({**page, "title_path": "Neo > What is Neo? > Edge"})
+    ids = ["a", "b", "c", "d"]
+    source_of = {"a": "x", "b": "x", "c": "x", "d": "y"}
+    assert cap_per_source(ids, source_of, 2) == ["a", "b", "d"]
+
+
+def test_each_retrievers_first_choice_stays_in_the_top_k():
+    fused = {"a": 0.03, "b": 0.029, "c": 0.028, "lex": 0.016}
+    assert keep_first_choices(["a", "b", "c"], ["a", "lex"], 3, fused) == ["a", "b", "lex"]
+    assert keep_first_choices(["a", "b"], ["lex"], 3, fused) == ["a", "b", "lex"]
+    assert keep_first_choices(["a", "b", "c"], ["a", "b"], 3, fused) == ["a", "b", "c"]
 
 
 def test_empty_query_returns_nothing(retriever):
@@ -116,3 +142,13 @@ def test_cli_search_on_empty_store_says_to_ingest(tmp_path, monkeypatch):
     out = CliRunner().invoke(app, ["search", "anything"])
     assert out.exit_code == 1 and "studybot ingest" in out.output
     get_settings.cache_clear()
+
+
+def test_the_same_passage_text_from_several_sources_takes_one_slot():
+
+    by_id = {
+        "a": StoredChunk("a", "See the AWS glossary.", {"content_hash": "h1"}),
+        "b": StoredChunk("b", "See the AWS glossary.", {"content_hash": "h1"}),
+        "c": StoredChunk("c", "Neo compiles models.", {"content_hash": "h2"}),
+    }
+    assert distinct_texts(["a", "b", "c"], by_id) == ["a", "c"]
