@@ -75,19 +75,11 @@ MULTI_DOMAIN = 4  # the seeded bank's "choose 2 of 5" questions all live in doma
 
 
 class QuizFakeSlack(FakeSlackAPI):
-    """FakeSlackAPI plus conversations.open (the DM for exams) and a receive time per call."""
+    """FakeSlackAPI plus a receive time per call."""
 
     def __init__(self) -> None:
         super().__init__()
         self.received: dict[int, float] = {}  # id(call) -> time.monotonic() at arrival
-
-    def _answer(self, method: str, p: dict) -> dict:
-        if method == "conversations.open":
-            users = str(p.get("users") or "")
-            if not users:
-                return {"ok": False, "error": "users_list_not_supplied"}
-            return {"ok": True, "channel": {"id": "D" + users.split(",")[0].lstrip("U")}}
-        return super()._answer(method, p)
 
     def _record(self, call: Call) -> None:
         self.received[id(call)] = time.monotonic()
