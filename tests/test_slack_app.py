@@ -65,13 +65,24 @@ class FakeStudyService(StudyService):
         self.calls: list[AskCall] = []
         self.delay = 0.0
         self.error: Exception | None = None
+        # LLM mode: the "model" writes these pieces (to `on_draft`) before the answer is final
+        self.drafts: list[str] | None = None
         self._lock = threading.Lock()
 
-    def ask(self, question: str, who: str, where: str, thread: str | None = None) -> Answer:
+    @property
+    def drafts_answers(self) -> bool:
+        return self.drafts is not None
+
+    def ask(
+        self, question: str, who: str, where: str, thread: str | None = None, *, on_draft=None
+    ) -> Answer:
         with self._lock:
             self.calls.append(AskCall(question, who, where, thread))
         if self.delay:
             time.sleep(self.delay)
+        for piece in self.drafts or []:
+            if on_draft is not None:
+                on_draft(piece)
         if self.error is not None:
             raise self.error
         note = None
