@@ -48,6 +48,7 @@ class Call:
     body: bytes
     status: int = 200
     response: dict[str, Any] = field(default_factory=dict)
+    hook: str = ""  # for "response_url" calls: the name given to `response_url(name)`
 
     @property
     def ok(self) -> bool:
@@ -108,6 +109,7 @@ class FakeSlackAPI:
         self.uploads: dict[str, dict[str, Any]] = {}  # file id -> bytes, filename, title, channel
         self.channels: dict[str, Channel] = {}  # conversations the tests configured
         self.streams: dict[str, Stream] = {}  # chat.startStream ts -> the stream
+        self._arrived: dict[int, float] = {}  # id(call) -> time.monotonic() when it arrived
         self._calls: list[Call] = []
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
         self._cond = threading.Condition()
@@ -398,8 +400,13 @@ class FakeSlackAPI:
 
     # -- HTTP plumbing
 
+    def received_at(self, call: Call) -> float:
+        """When `call` arrived (time.monotonic())."""
+        return self._arrived[id(call)]
+
     def _record(self, call: Call) -> None:
         with self._cond:
+            self._arrived[id(call)] = time.monotonic()
             self._calls.append(call)
             self._cond.notify_all()
 
@@ -439,7 +446,8 @@ class FakeSlackAPI:
                     return
                 params = _parse(body, headers.get("content-type", ""), parsed.query)
                 if parts[0] == "respond":
-                    call = Call("response_url", params, headers, body, 200, {"ok": True})
+                    name = parts[1] if len(parts) > 1 else ""
+                    call = Call("response_url", params, headers, body, 200, {"ok": True}, name)
                     fake._record(call)
                     self._send(200, "ok", "text/plain")
                     return
