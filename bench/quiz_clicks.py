@@ -109,8 +109,8 @@ def run_db(db: str, plan: list[tuple[int, int]]) -> list[dict]:
     from bot.daily import DailyDriver, Schedule
     from bot.records import QuizAttempt, Records
     from bot.slack.blocks import blocks_to_dicts
-    from bot.slack.listeners.daily import slack_poster
     from bot.slack.quiz_blocks import question_blocks
+    from bot.slack.quiz_messages import slack_poster
     from tests.fakes.slack_api import SlackSender
     from tests.test_quiz_slack import QuizFakeSlack, click_body, correct_of, make_quiz, seed_bank
     from tests.test_slack_app import SECRET

@@ -20,7 +20,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -32,13 +32,15 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import exc
 
+from bot import claims
+from bot.optins import OptIns
 from bot.quiz_service import DailyRecap, ShownQuestion
 from bot.records import DailyPost, DailySchedule, QuizPost, Records, RecordsUnavailable, utcnow
 
 log = logging.getLogger(__name__)
 
 GRACE = timedelta(hours=6)  # a run missed while down is still posted this long after its time
-CLAIM_LEASE = timedelta(minutes=15)  # an unfinished claim older than this may be taken over
+CLAIM_LEASE = claims.CLAIM_LEASE  # an unfinished claim older than this may be taken over
 RETRY_DELAY = timedelta(minutes=5)  # a failed run is tried again after this ...
 MAX_RETRIES = 3  # ... at most this many times (and only within the grace window)
 SYNC_INTERVAL = timedelta(minutes=5)  # re-read schedules (changes made by other replicas)
@@ -54,6 +56,11 @@ class ScheduleError(ValueError):
     """A schedule the user typed is not valid; the message says what to type instead."""
 
 
+class PostFailed(RuntimeError):
+    """The front end could not post the question; the message says why, in the user's words
+    (e.g. "I'm not a member of that channel")."""
+
+
 class QuizAPI(Protocol):
     """What the daily question needs from the core (`bot.service.StudyService` has it; so does
     `bot.quiz_service.QuizService`)."""
@@ -66,7 +73,8 @@ class QuizAPI(Protocol):
 
 
 # Posts the question (with the previous post's recap) and returns the message ts, or None when
-# nothing was posted. The Slack layer supplies one that calls chat.postMessage.
+# nothing was posted (or raises PostFailed). The Slack layer supplies one that calls
+# chat.postMessage.
 PostFn = Callable[[ShownQuestion, DailyRecap | None], str | None]
 
 
@@ -80,6 +88,7 @@ class Schedule:
     timezone: str  # IANA name
     weekdays_only: bool = False
     enabled: bool = True
+    created_by: str | None = field(default=None, compare=False)  # who turned it on
 
     @property
     def tz(self) -> ZoneInfo:
@@ -212,87 +221,60 @@ class DailyStore:
     def __init__(self, records: Records, *, clock: Clock = utcnow) -> None:
         self.records = records
         self._clock = clock
+        self._rows = OptIns(records, DailySchedule, "channel_id", clock=clock)
 
     @staticmethod
     def _schedule(row: Any) -> Schedule:
         return Schedule(
-            row.channel_id, row.time_of_day, row.timezone, row.weekdays_only, row.enabled
+            row.channel_id,
+            row.time_of_day,
+            row.timezone,
+            row.weekdays_only,
+            row.enabled,
+            row.created_by,
         )
 
     def save(self, schedule: Schedule, created_by: str) -> None:
-        values = {
-            "channel_id": schedule.channel_id,
-            "time_of_day": schedule.time_of_day,
-            "timezone": schedule.timezone,
-            "weekdays_only": schedule.weekdays_only,
-            "enabled": schedule.enabled,
-            "created_by": created_by,
-            "updated_at": self._clock(),
-        }
-        stmt = self.records.insert(DailySchedule).values(**values)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["channel_id"],
-            set_={k: stmt.excluded[k] for k in values if k != "channel_id"},
+        self._rows.save(
+            {
+                "channel_id": schedule.channel_id,
+                "time_of_day": schedule.time_of_day,
+                "timezone": schedule.timezone,
+                "weekdays_only": schedule.weekdays_only,
+                "enabled": schedule.enabled,
+                "created_by": created_by,
+            }
         )
-        with self.records.begin() as conn:
-            conn.execute(stmt)
 
     def disable(self, channel_id: str) -> bool:
         """Turn a channel's schedule off; False when it had none that was on."""
-        stmt = (
-            sa.update(DailySchedule)
-            .where(DailySchedule.channel_id == channel_id, DailySchedule.enabled.is_(True))
-            .values(enabled=False, updated_at=self._clock())
-        )
-        with self.records.begin() as conn:
-            return conn.execute(stmt).rowcount > 0
+        return self._rows.disable(channel_id)
 
     def get(self, channel_id: str) -> Schedule | None:
-        stmt = sa.select(DailySchedule).where(DailySchedule.channel_id == channel_id)
-        with self.records.begin() as conn:
-            row = conn.execute(stmt).first()
+        row = self._rows.get(channel_id)
         return self._schedule(row) if row is not None else None
 
     def enabled(self) -> list[Schedule]:
-        stmt = sa.select(DailySchedule).where(DailySchedule.enabled.is_(True))
-        with self.records.begin() as conn:
-            return [self._schedule(r) for r in conn.execute(stmt)]
+        return [self._schedule(r) for r in self._rows.enabled()]
 
     def claim(self, channel_id: str, local_date: str) -> int | None:
         """The claim id when this call won (channel, local date); None when someone else has it.
 
-        An unfinished claim older than CLAIM_LEASE (its process died mid-run) is taken over by
-        one conditional UPDATE, which only one contender can win.
+        An unfinished claim older than CLAIM_LEASE (its process died mid-run) is taken over
+        (see `bot.claims`).
         """
-        now = self._clock()
-        insert = (
-            self.records.insert(DailyPost)
-            .values(channel_id=channel_id, local_date=local_date, claimed_at=now)
-            .on_conflict_do_nothing(index_elements=["channel_id", "local_date"])
-            .returning(DailyPost.id)
+        return claims.claim(
+            self.records,
+            DailyPost,
+            {"channel_id": channel_id, "local_date": local_date},
+            now=self._clock(),
+            done_column="posted_at",
+            lease=CLAIM_LEASE,
         )
-        take_over = (
-            sa.update(DailyPost)
-            .where(
-                DailyPost.channel_id == channel_id,
-                DailyPost.local_date == local_date,
-                DailyPost.posted_at.is_(None),
-                DailyPost.claimed_at < now - CLAIM_LEASE,
-            )
-            .values(claimed_at=now)
-            .returning(DailyPost.id)
-        )
-        with self.records.begin() as conn:
-            won = conn.execute(insert).scalar()
-            if won is None:
-                won = conn.execute(take_over).scalar()
-        return int(won) if won is not None else None
 
     def release(self, claim_id: int) -> None:
         """Give up a claim that posted nothing, so a retry (or another replica) can post."""
-        stmt = sa.delete(DailyPost).where(DailyPost.id == claim_id, DailyPost.posted_at.is_(None))
-        with self.records.begin() as conn:
-            conn.execute(stmt)
+        claims.release(self.records, DailyPost, claim_id, done_column="posted_at")
 
     def complete(self, claim_id: int, token: str) -> None:
         """Mark the claim posted and link it to the quiz post (for the next day's recap)."""
@@ -341,9 +323,11 @@ class DailyDriver:
     """Runs every enabled channel's question of the day on an APScheduler BackgroundScheduler.
 
     `quiz` returns the quiz service (called when needed, so a front end without quizzes can
-    still build the driver); `post` puts the question in the channel. `start()` loads the
-    schedules, starts the scheduler and catches up on missed runs; `refresh(channel)` after a
-    change. Several processes may run drivers on one database: the claim keeps one post a day.
+    still build the driver); `post` puts the question in the channel; `notify(schedule, why)`
+    tells whoever turned the schedule on that today's post failed (once per channel and day).
+    `start()` loads the schedules, starts the scheduler and catches up on missed runs;
+    `refresh(channel)` after a change. Several processes may run drivers on one database: the
+    claim keeps one post a day.
     """
 
     def __init__(
@@ -356,10 +340,13 @@ class DailyDriver:
         grace: timedelta = GRACE,
         sync_interval: timedelta | None = SYNC_INTERVAL,
         scheduler: BackgroundScheduler | None = None,
+        notify: Callable[[Schedule, str], None] | None = None,
     ) -> None:
         self.store = DailyStore(records, clock=clock)
         self._quiz = quiz
         self._post = post
+        self._notify = notify
+        self._notified: set[tuple[str, str]] = set()
         self._clock = clock
         self.grace = grace
         self._sync_interval = sync_interval
@@ -509,14 +496,15 @@ class DailyDriver:
             recap = self._recap(quiz, channel_id, local_date)
             shown = quiz.daily_question(channel_id)
             ts = self._post(shown, recap)
+        except PostFailed as e:
+            log.error("Question of the day in %s on %s: not posted: %s", channel_id, local_date, e)
+            return self._failed(schedule, claim_id, local_date, str(e))
         except Exception as e:
             log.exception("Question of the day in %s on %s: posting failed", channel_id, local_date)
-            self._release(claim_id)
-            return RunResult("failed", channel_id, local_date, error=str(e) or type(e).__name__)
+            return self._failed(schedule, claim_id, local_date, str(e) or type(e).__name__)
         if ts is None:
             log.error("Question of the day in %s on %s: nothing was posted", channel_id, local_date)
-            self._release(claim_id)
-            return RunResult("failed", channel_id, local_date, error="not posted")
+            return self._failed(schedule, claim_id, local_date, "not posted")
         # Posted: from here on the claim stays, whatever fails (a repost would be a duplicate).
         try:
             quiz.set_message_ts(shown.token, ts)
@@ -533,6 +521,18 @@ class DailyDriver:
         except Exception:  # the recap is a courtesy: post the question without it
             log.exception("Question of the day in %s: no recap of the previous one", channel_id)
             return None
+
+    def _failed(self, schedule: Schedule, claim_id: int, local_date: str, error: str) -> RunResult:
+        """Release the claim (a retry may post), tell the subscriber once a day, report it."""
+        self._release(claim_id)
+        key = (schedule.channel_id, local_date)
+        if self._notify is not None and key not in self._notified:
+            self._notified.add(key)
+            try:
+                self._notify(schedule, error)
+            except Exception:
+                log.exception("Question of the day in %s: subscriber not told", key[0])
+        return RunResult("failed", schedule.channel_id, local_date, error=error)
 
     def _release(self, claim_id: int) -> None:
         try:

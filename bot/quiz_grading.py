@@ -101,6 +101,15 @@ class Grader:
             return grade
         return self._grade(q, correct, chosen, streak, step)
 
+    def recorded(self, token: str, who: str) -> Grade | None:
+        """The Grade of ``who``'s recorded answer to a post (already_answered), or None when
+        they have not answered it. QuizError("unknown") for an unknown token."""
+        with self.records.begin() as conn:
+            row = self.posts.lookup(conn, token) if isinstance(token, str) else None
+        if row is None:
+            raise QuizError("unknown", UNKNOWN)
+        return self._repeat(row, who)
+
     def _repeat(self, row: Any, who: str) -> Grade | None:
         """The Grade of ``who``'s recorded answer to this post (already_answered), or None."""
         q = QuestionView(row)

@@ -293,6 +293,10 @@ class QuizService:
         """
         return self.grader.answer(token, who, choices)
 
+    def recorded_grade(self, token: str, who: str) -> Grade | None:
+        """``who``'s recorded answer to a post, graded (None: not answered). QuizError unknown."""
+        return self.grader.recorded(token, who)
+
     # -- mock exams ----------------------------------------------------------------------------
 
     def start_exam(self, who: str, where: str, n: int = EXAM_QUESTIONS) -> ShownQuestion:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import StaticPool
 
-from knowledge.types import Answer
+from knowledge.types import Answer, Citation, DomainTag
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,28 @@ Clock = Callable[[], datetime]
 
 
 class RecordsUnavailable(RuntimeError):
-    """The records database cannot be reached; the message is one sentence a user can act on."""
+    """The records database cannot be reached.
+
+    The message names the database (host, port: for the log and the operator); front ends show
+    users the generic RECORDS_UNAVAILABLE line instead, never this message.
+    """
+
+
+RECORDS_UNAVAILABLE = (
+    "Sorry, my study records are unavailable right now. Please try again in a few minutes."
+)
+
+
+@dataclass(frozen=True)
+class RecordedAsk:
+    """An answered question as recorded: who asked where, and the answer as it was shown."""
+
+    ask_id: int
+    user_id: str
+    channel_id: str
+    question: str
+    answer: Answer
+    created_at: datetime
 
 
 def utcnow() -> datetime:
@@ -105,10 +127,17 @@ class Ask(Base):
     objective: Mapped[str | None] = mapped_column(sa.String(200))
     answer_ts: Mapped[str | None] = mapped_column(sa.String(32))  # the bot's message
     latency_ms: Mapped[int | None]
+    # 0005: the rest of the answer as shown (citations, domain tags, note, closest topics), so a
+    # private answer can be shown again in the channel when its asker shares it.
+    details: Mapped[dict | None] = mapped_column(sa.JSON)
+
+
+FEEDBACK_REASONS = ("wrong", "not_helpful", "off_topic")  # why a 👎 (0005)
 
 
 class Feedback(Base):
-    """A 👍/👎 on an answer: one row per (ask, user); a later click updates it."""
+    """A 👍/👎 on an answer: one row per (ask, user); a later click updates it. A 👎 may carry
+    a reason (FEEDBACK_REASONS) that leads read in the stats."""
 
     __tablename__ = "feedback"
     __table_args__ = (
@@ -122,6 +151,7 @@ class Feedback(Base):
     value: Mapped[int] = mapped_column(sa.SmallInteger)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    reason: Mapped[str | None] = mapped_column(sa.String(16))  # 0005: wrong | not_helpful | …
 
 
 class SlackEvent(Base):
@@ -295,6 +325,90 @@ class DailyPost(Base):
     posted_at: Mapped[datetime | None]
 
 
+# --------------------------------------------------------------------------- models (0005)
+
+
+class Reminder(Base):
+    """A learner's opt-in: a DM when reviews are due, at their local time, at most once a day."""
+
+    __tablename__ = "reminders"
+
+    user_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    time_of_day: Mapped[str] = mapped_column(sa.String(5))  # HH:MM, local
+    timezone: Mapped[str] = mapped_column(sa.String(64))  # IANA name
+    enabled: Mapped[bool] = mapped_column(default=True)
+    updated_at: Mapped[datetime]
+
+
+class ReminderSend(Base):
+    """The claim on (learner, local date): one reminder a day, even with several replicas."""
+
+    __tablename__ = "reminder_sends"
+    __table_args__ = (sa.UniqueConstraint("user_id", "local_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[str] = mapped_column(sa.String(64))
+    local_date: Mapped[str] = mapped_column(sa.String(10))  # YYYY-MM-DD in the learner's tz
+    due_reviews: Mapped[int]
+    claimed_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class Leaderboard(Base):
+    """A channel's opt-in weekly leaderboard (posted on Mondays at its local time)."""
+
+    __tablename__ = "leaderboards"
+
+    channel_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    time_of_day: Mapped[str] = mapped_column(sa.String(5))  # HH:MM, local, on Mondays
+    timezone: Mapped[str] = mapped_column(sa.String(64))
+    enabled: Mapped[bool] = mapped_column(default=True)
+    created_by: Mapped[str] = mapped_column(sa.String(64))
+    updated_at: Mapped[datetime]
+
+
+class LeaderboardPost(Base):
+    """The claim on (channel, ISO week): one leaderboard a week, even with several replicas."""
+
+    __tablename__ = "leaderboard_posts"
+    __table_args__ = (sa.UniqueConstraint("channel_id", "week"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[str] = mapped_column(sa.String(64))
+    week: Mapped[str] = mapped_column(sa.String(8))  # 2026-W48, in the channel's tz
+    claimed_at: Mapped[datetime]
+    posted_at: Mapped[datetime | None]
+
+
+# --------------------------------------------------------------------------- answers as stored
+
+
+def answer_details(answer: Answer) -> dict[str, Any]:
+    """What `asks.details` keeps of an answer besides its text (JSON-safe)."""
+    return {
+        "citations": [asdict(c) for c in answer.citations],
+        "domains": [asdict(d) for d in answer.domains],
+        "note": answer.note,
+        "closest_topics": list(answer.closest_topics),
+    }
+
+
+def answer_from_details(
+    text: str, mode: str, confidence: float, details: dict[str, Any] | None
+) -> Answer:
+    """The Answer `answer_details` kept (an ask recorded before 0005 has text only)."""
+    details = details or {}
+    return Answer(
+        text=text,
+        citations=[Citation(**c) for c in details.get("citations") or []],
+        domains=[DomainTag(**d) for d in details.get("domains") or []],
+        mode=mode,
+        confidence=confidence,
+        note=details.get("note"),
+        closest_topics=list(details.get("closest_topics") or []),
+    )
+
+
 # --------------------------------------------------------------------------- engine and API
 
 
@@ -460,9 +574,33 @@ class Records:
             "objective": top.objective[:200] if top else None,
             "answer_ts": answer_ts,
             "latency_ms": latency_ms,
+            "details": answer_details(answer),
         }
         with self.begin() as conn:
             return int(conn.execute(sa.insert(Ask).values(**values).returning(Ask.id)).scalar_one())
+
+    def recorded_ask(self, ask_id: int) -> RecordedAsk | None:
+        """An ask and its answer as shown (None when there is no such ask)."""
+        with self.connect() as conn:
+            row = conn.execute(sa.select(Ask).where(Ask.id == ask_id)).first()
+        if row is None:
+            return None
+        answer = answer_from_details(row.answer or "", row.mode, row.confidence, row.details)
+        return RecordedAsk(
+            row.id, row.user_id, row.channel_id, row.question, answer, row.created_at
+        )
+
+    def last_answer_in_thread(self, channel_id: str, thread_ts: str) -> tuple[str, datetime] | None:
+        """(who asked, when) of the bot's latest answer in a thread, or None."""
+        stmt = (
+            sa.select(Ask.user_id, Ask.created_at)
+            .where(Ask.channel_id == channel_id, Ask.thread_ts == thread_ts)
+            .order_by(Ask.id.desc())
+            .limit(1)
+        )
+        with self.connect() as conn:
+            row = conn.execute(stmt).first()
+        return (row.user_id, row.created_at) if row is not None else None
 
     def attach_answer(self, ask_id: int, *, answer_ts: str, thread_ts: str | None = None) -> None:
         """Link an ask to the message that answered it (and its thread, when it started one)."""
@@ -489,7 +627,8 @@ class Records:
     # -- feedback
 
     def record_feedback(self, ask_id: int, user_id: str, value: int) -> None:
-        """+1 or -1 from a user on an ask; a later click replaces the earlier one."""
+        """+1 or -1 from a user on an ask; a later click replaces the earlier one (and its
+        reason)."""
         if value not in (1, -1):
             raise ValueError(f"Feedback must be +1 or -1, not {value!r}.")
         now = self.now()
@@ -498,13 +637,39 @@ class Records:
         )
         stmt = stmt.on_conflict_do_update(
             index_elements=["ask_id", "user_id"],
-            set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
+            set_={
+                "value": stmt.excluded.value,
+                "updated_at": stmt.excluded.updated_at,
+                "reason": None,
+            },
         )
         try:
             with self.begin() as conn:
                 conn.execute(stmt)
         except exc.IntegrityError as e:
             raise ValueError(f"There is no ask with id {ask_id}.") from e
+
+    def feedback_reason(self, ask_id: int, user_id: str, reason: str) -> bool:
+        """The reason for a user's 👎 on an ask; False when they have no 👎 there."""
+        if reason not in FEEDBACK_REASONS:
+            raise ValueError(f"Unknown feedback reason {reason!r}.")
+        stmt = (
+            sa.update(Feedback)
+            .where(Feedback.ask_id == ask_id, Feedback.user_id == user_id, Feedback.value == -1)
+            .values(reason=reason, updated_at=self.now())
+        )
+        with self.begin() as conn:
+            return conn.execute(stmt).rowcount > 0
+
+    def feedback_counts(self, ask_id: int) -> tuple[int, int]:
+        """(👍, 👎) on an ask."""
+        stmt = sa.select(
+            sa.func.count().filter(Feedback.value == 1),
+            sa.func.count().filter(Feedback.value == -1),
+        ).where(Feedback.ask_id == ask_id)
+        with self.connect() as conn:
+            up, down = conn.execute(stmt).one()
+        return int(up), int(down)
 
     # -- Slack delivery bookkeeping
 

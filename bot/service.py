@@ -4,31 +4,40 @@ Front ends translate; everything they do with the study material and the records
 `StudyService`:
 
 - asking: `claim_delivery` (a message is answered once across replicas), `is_bot_thread`,
-  `ask_and_record` (answer, then record the ask), `answer_posted` (link the ask to the message
-  and remember the thread for follow-ups), `record_feedback`; `ask` answers without recording;
-- quiz: `next_question`, `answer_question`, `start_exam`, `set_message_ts`, `shown_question`,
-  `daily_question`, `daily_recap`, `fill_bank`;
-- stats: `channel_stats`, `learner_rows`, `export_csv` (team leads), `learner_progress`;
-- question-of-the-day schedules: `daily_schedule`, `save_daily_schedule`, `disable_daily`.
+  `is_follow_up`, `ask_and_record` (answer, then record the ask; `on_draft` sees an LLM reply
+  as it is written), `answer_posted` (link the ask to the message and remember the thread for
+  follow-ups), `recorded_answer` (to share it), `record_feedback`, `feedback_reason`; `ask`
+  answers without recording;
+- quiz: `next_question`, `answer_question`, `quiz_result`, `start_exam`, `set_message_ts`,
+  `shown_question`, `daily_question`, `daily_recap`, `fill_bank`;
+- stats: `channel_stats`, `learner_rows`, `export_csv` (team leads), `learner_progress`,
+  `leaderboard`;
+- schedules: the question of the day (`daily_schedule`, `save_daily_schedule`,
+  `disable_daily`), review reminders (`reminder`, `save_reminder`, `disable_reminder`) and
+  weekly leaderboards (`leaderboard_setting`, `save_leaderboard`, `disable_leaderboard`).
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
 from bot.daily import DailyStore, Schedule
+from bot.leaderboard import LeaderboardSetting, LeaderboardStore, Standings, standings
 from bot.quiz_bank import FillStats
 from bot.quiz_service import EXAM_QUESTIONS, DailyRecap, Grade, QuizService, ShownQuestion
-from bot.records import Records, RecordsUnavailable
+from bot.records import RecordedAsk, Records, RecordsUnavailable
+from bot.reminders import ReminderSetting, ReminderStore
 from bot.stats import DEFAULT_PERIOD, ChannelStats, LearnerProgress, StudyStats
 from knowledge.answer import AnswerGenerator
 from knowledge.blueprint import Blueprint, load_blueprint
+from knowledge.drafts import DraftFn, DraftingChatModel
 from knowledge.retrieve import Retriever
 from knowledge.settings import Settings
 from knowledge.types import Answer
@@ -37,6 +46,9 @@ log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
 TOP_K = 5
+# A reply in a thread without a mention is a follow-up only from the person the bot last
+# answered there, and only this soon after that answer.
+FOLLOW_UP_WINDOW = timedelta(minutes=10)
 LONG_QUESTION_NOTE = "Your question was long, so I answered its first {n:,} characters."
 
 
@@ -115,12 +127,26 @@ class StudyService:
 
     # -- asking --------------------------------------------------------------------------------
 
-    def ask(self, question: str, who: str, where: str, thread: str | None = None) -> Answer:
+    @property
+    def drafts_answers(self) -> bool:
+        """Whether answers are written by a model (and so can be shown as they are written)."""
+        return getattr(self.generator, "chat_model", None) is not None
+
+    def ask(
+        self,
+        question: str,
+        who: str,
+        where: str,
+        thread: str | None = None,
+        *,
+        on_draft: DraftFn | None = None,
+    ) -> Answer:
         """Answer a question grounded in the material; follow-ups in `thread` keep context.
 
-        Records nothing (see `ask_and_record`). Raises EmptyQuestion for blank input,
-        StoreError when the store is unavailable and RecordsUnavailable when a follow-up's
-        thread cannot be read.
+        `on_draft` receives the model's reply piece by piece as it is written (LLM mode only);
+        the returned Answer, after the citation check, is what counts. Records nothing (see
+        `ask_and_record`). Raises EmptyQuestion for blank input, StoreError when the store is
+        unavailable and RecordsUnavailable when a follow-up's thread cannot be read.
         """
         question = " ".join(question.split())
         if not question:
@@ -132,10 +158,19 @@ class StudyService:
         history = self.records.thread_history(where, thread) if thread else []
         query = self.generator.condense(question, history) if history else question
         hits = self.retriever.search(query, k=TOP_K)
-        answer = self.generator.answer(question, hits, history, stats=self.retriever.lexical)
+        writer = self._writer(on_draft)
+        answer = writer.answer(question, hits, history, stats=self.retriever.lexical)
         if note:
             answer.note = f"{note} {answer.note}" if answer.note else note
         return answer
+
+    def _writer(self, on_draft: DraftFn | None) -> AnswerGenerator:
+        """The answer generator, with its model's reply streamed to `on_draft` when given."""
+        if on_draft is None or not self.drafts_answers:
+            return self.generator  # offline answers are not drafted
+        writer = copy.copy(self.generator)
+        writer.chat_model = DraftingChatModel(self.generator.chat_model, on_draft)
+        return writer
 
     def ask_and_record(
         self,
@@ -145,6 +180,7 @@ class StudyService:
         thread: str | None = None,
         *,
         answer_thread: str | None = None,
+        on_draft: DraftFn | None = None,
     ) -> Asked:
         """`ask`, then record the ask (for follow-ups, feedback and stats): what every front end
         does with a question.
@@ -155,7 +191,7 @@ class StudyService:
         when only the recording fails, the answer comes back with `not_recorded` set.
         """
         started = time.monotonic()
-        answer = self.ask(question, who, where, thread)
+        answer = self.ask(question, who, where, thread, on_draft=on_draft)
         latency_ms = int((time.monotonic() - started) * 1000)
         try:
             ask_id = self.record_ask(
@@ -202,13 +238,33 @@ class StudyService:
         return self.records.claim_event(delivery_id, where, message)
 
     def is_bot_thread(self, where: str, thread: str) -> bool:
-        """Whether the bot answered in this thread (its replies are follow-ups)."""
+        """Whether the bot answered in this thread."""
         return self.records.is_bot_thread(where, thread)
 
-    def record_feedback(self, ask_id: int, who: str, value: int) -> None:
-        """+1 or -1 on an answer; a later click replaces the earlier one. ValueError when
-        `value` is neither or there is no such ask."""
+    def is_follow_up(
+        self, where: str, thread: str, who: str, *, now: datetime | None = None
+    ) -> bool:
+        """Whether a reply in `thread` that does not mention the bot is addressed to it: from
+        the person the bot last answered there, within FOLLOW_UP_WINDOW of that answer."""
+        last = self.records.last_answer_in_thread(where, thread)
+        if last is None:
+            return False
+        asker, answered_at = last
+        return asker == who and (now or self.records.now()) - answered_at <= FOLLOW_UP_WINDOW
+
+    def recorded_answer(self, ask_id: int) -> RecordedAsk | None:
+        """An answered question as it was shown (to share it), or None."""
+        return self.records.recorded_ask(ask_id)
+
+    def record_feedback(self, ask_id: int, who: str, value: int) -> tuple[int, int]:
+        """+1 or -1 on an answer; a later click replaces the earlier one. Returns the answer's
+        (👍, 👎) counts. ValueError when `value` is neither or there is no such ask."""
         self.records.record_feedback(ask_id, who, value)
+        return self.records.feedback_counts(ask_id)
+
+    def feedback_reason(self, ask_id: int, who: str, reason: str) -> bool:
+        """Why `who` gave an answer 👎 (wrong | not_helpful | off_topic); False without a 👎."""
+        return self.records.feedback_reason(ask_id, who, reason)
 
     # -- quiz (bot.quiz_service.QuizService) ---------------------------------------------------
 
@@ -219,6 +275,12 @@ class StudyService:
     def answer_question(self, token: str, who: str, choices: Sequence[int]) -> Grade:
         """Grade an answer (0-based option indices); recorded once per person and post."""
         return self.quiz.answer(token, who, choices)
+
+    def quiz_result(self, token: str, who: str) -> tuple[ShownQuestion, Grade] | None:
+        """A question and `who`'s recorded answer to it (to share it), or None when they have
+        not answered it. QuizError("unknown")."""
+        grade = self.quiz.recorded_grade(token, who)
+        return (self.quiz.shown(token), grade) if grade is not None else None
 
     def start_exam(self, who: str, where: str, n: int = EXAM_QUESTIONS) -> ShownQuestion:
         """A mock exam of ``n`` questions by domain weight; returns the first question."""
@@ -285,3 +347,39 @@ class StudyService:
     def disable_daily(self, channel: str) -> bool:
         """Turn a channel's question of the day off; False when it was not on."""
         return self.schedules.disable(channel)
+
+    # -- review reminders (bot.reminders) and weekly leaderboards (bot.leaderboard) -----------
+
+    @cached_property
+    def reminders(self) -> ReminderStore:
+        return ReminderStore(self.records)
+
+    @cached_property
+    def leaderboards(self) -> LeaderboardStore:
+        return LeaderboardStore(self.records)
+
+    def reminder(self, who: str) -> ReminderSetting | None:
+        """The learner's review reminder (on or off), or None when they never set one."""
+        return self.reminders.get(who)
+
+    def save_reminder(self, setting: ReminderSetting) -> None:
+        """Turn a learner's review reminder on (or change its time)."""
+        self.reminders.save(setting)
+
+    def disable_reminder(self, who: str) -> bool:
+        """Turn a learner's review reminder off; False when it was not on."""
+        return self.reminders.disable(who)
+
+    def leaderboard_setting(self, channel: str) -> LeaderboardSetting | None:
+        return self.leaderboards.get(channel)
+
+    def save_leaderboard(self, setting: LeaderboardSetting) -> None:
+        """Turn a channel's weekly leaderboard on (or change its time)."""
+        self.leaderboards.save(setting)
+
+    def disable_leaderboard(self, channel: str) -> bool:
+        return self.leaderboards.disable(channel)
+
+    def leaderboard(self, channel: str, *, now: datetime | None = None) -> Standings:
+        """The channel's standings over the last 7 days (accuracy, minimum answers)."""
+        return standings(self.records, channel, now or self.records.now())

@@ -43,7 +43,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from bot.records import Ask, QuizAttempt, QuizPost, Records, Review
+from bot.records import FEEDBACK_REASONS, Ask, Feedback, QuizAttempt, QuizPost, Records, Review
 from knowledge.blueprint import Blueprint
 
 PERIODS: dict[str, timedelta | None] = {
@@ -146,6 +146,7 @@ A = QuizAttempt.__table__
 K = Ask.__table__
 P = QuizPost.__table__
 R = Review.__table__
+F = Feedback.__table__
 
 _CORRECT = sa.func.sum(sa.case((A.c.correct, 1), else_=0))
 # A literal, not a bound parameter: only then can PostgreSQL's generic plans and SQLite's
@@ -296,6 +297,41 @@ class LearnerFigure:
 
 
 @dataclass(frozen=True)
+class FeedbackFigure:
+    """👍/👎 on the channel's answers, and why the 👎 (wrong | not_helpful | off_topic | none)."""
+
+    helpful: int = 0
+    not_helpful: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"helpful": self.helpful, "not_helpful": self.not_helpful, "reasons": self.reasons}
+
+
+def _feedback(channel_id: str, since: datetime | None, now: datetime) -> sa.Select:
+    """(value, reason, count) of the feedback given in the period on the channel's answers."""
+    return (
+        sa.select(F.c.value, F.c.reason, sa.func.count())
+        .join(K, K.c.id == F.c.ask_id)
+        .where(K.c.channel_id == channel_id, *_window(F.c.updated_at, since, now))
+        .group_by(F.c.value, F.c.reason)
+    )
+
+
+def _feedback_figure(rows: list) -> FeedbackFigure:
+    reasons = dict.fromkeys((*FEEDBACK_REASONS, "none"), 0)
+    helpful = not_helpful = 0
+    for value, reason, n in rows:
+        if value == 1:
+            helpful += int(n)
+        else:
+            not_helpful += int(n)
+            key = reason if reason in reasons else "none"
+            reasons[key] += int(n)
+    return FeedbackFigure(helpful, not_helpful, reasons)
+
+
+@dataclass(frozen=True)
 class ChannelStats:
     """A channel's study figures over a period (for team leads only: it names learners)."""
 
@@ -313,6 +349,7 @@ class ChannelStats:
     weakest: Focus | None
     top_learners: list[LearnerFigure]
     target: float = TARGET_ACCURACY
+    feedback: FeedbackFigure = field(default_factory=FeedbackFigure)
 
     @property
     def accuracy(self) -> float | None:
@@ -339,6 +376,7 @@ class ChannelStats:
             "daily": self.daily.to_dict(),
             "weakest": self.weakest.to_dict() if self.weakest else None,
             "top_learners": [t.to_dict() for t in self.top_learners],
+            "feedback": self.feedback.to_dict(),
         }
 
 
@@ -661,12 +699,14 @@ class StudyStats:
             this_monday - timedelta(weeks=TREND_WEEKS - 1), datetime.min.time(), UTC
         )
         trend_since = max(since, trend_from) if since else trend_from
-        # 3 statements (3 round trips), each attempt row read at most twice: per objective;
-        # per learner (-> the one-row figures and the top learners); the weekly trend.
+        # 4 statements (4 round trips), each attempt row read at most twice: per objective;
+        # per learner (-> the one-row figures and the top learners); the weekly trend; and the
+        # feedback on the channel's answers.
         with self.records.connect() as conn:
             by_objective = conn.execute(_channel_objectives(channel_id, since, now)).all()
             rows = conn.execute(_channel_figures_and_top(channel_id, since, now)).all()
             trend_rows = conn.execute(_channel_trend(channel_id, trend_since, now)).all()
+            feedback_rows = conn.execute(_feedback(channel_id, since, now)).all()
         daily_answers, daily_people, active, asked, daily_posts = rows[0][:5]
         top = [(u, n, c) for *_figures, u, n, c in rows if u is not None]
         domains, objectives = _domain_figures(list(by_objective), self.blueprint)
@@ -686,6 +726,7 @@ class StudyStats:
             ),
             weakest=_focus(domains, objectives, self.blueprint),
             top_learners=[LearnerFigure(u, int(n), int(c or 0)) for u, n, c in top],
+            feedback=_feedback_figure(list(feedback_rows)),
         )
 
     # -- one learner

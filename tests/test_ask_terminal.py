@@ -79,9 +79,9 @@ def test_shell_keeps_thread_context_for_follow_ups(notes_settings):
     seen_threads = []
     original = service.ask
 
-    def spy(question, who, where, thread=None):
+    def spy(question, who, where, thread=None, *, on_draft=None):
         seen_threads.append(thread)
-        return original(question, who, where, thread)
+        return original(question, who, where, thread, on_draft=on_draft)
 
     service.ask = spy
     run_shell(service, console, read=lambda prompt: next(lines))

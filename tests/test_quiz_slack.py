@@ -43,6 +43,7 @@ from bot.slack.quiz_blocks import (
     ANSWER_PREFIX,
     LABEL_LIMIT,
     PICK,
+    SHARE_RESULT,
     SUBMIT,
     answered_message,
     daily_blocks,
@@ -58,7 +59,7 @@ from knowledge.settings import Settings
 from knowledge.types import DomainTag
 from tests.fakes.slack_api import Call, FakeSlackAPI, SlackSender
 from tests.test_quiz_service import EmptyStore
-from tests.test_slack_app import SECRET, DrainableExecutor, command_body, settings_for
+from tests.test_slack_app import SECRET, DrainableExecutor, command_body, envelope, settings_for
 
 BLUEPRINT = load_blueprint("mls-c01")
 DOMAIN = DomainTag(3, "Modeling", "3.4 Perform hyperparameter optimization")
@@ -75,19 +76,11 @@ MULTI_DOMAIN = 4  # the seeded bank's "choose 2 of 5" questions all live in doma
 
 
 class QuizFakeSlack(FakeSlackAPI):
-    """FakeSlackAPI plus conversations.open (the DM for exams) and a receive time per call."""
+    """FakeSlackAPI plus a receive time per call."""
 
     def __init__(self) -> None:
         super().__init__()
         self.received: dict[int, float] = {}  # id(call) -> time.monotonic() at arrival
-
-    def _answer(self, method: str, p: dict) -> dict:
-        if method == "conversations.open":
-            users = str(p.get("users") or "")
-            if not users:
-                return {"ok": False, "error": "users_list_not_supplied"}
-            return {"ok": True, "channel": {"id": "D" + users.split(",")[0].lstrip("U")}}
-        return super()._answer(method, p)
 
     def _record(self, call: Call) -> None:
         self.received[id(call)] = time.monotonic()
@@ -184,10 +177,29 @@ class QuizHarness:
         return reply
 
     def click(self, body: str):
-        return self.sender.form(body)
+        """Send a click; its response URL is the fake's (one per clicker: `hook` = user id)."""
+        payload = json.loads(parse_qs(body)["payload"][0])
+        payload["response_url"] = self.fake.response_url(payload["user"]["id"])
+        return self.sender.form("payload=" + quote(json.dumps(payload)))
 
     def questions_posted(self) -> list[Call]:
+        """Questions the bot posted as messages (the daily question, exams in the DM)."""
         return [c for c in self.fake.posted() if any(b["type"] == "actions" for b in c.blocks)]
+
+    def questions_shown(self) -> list[Call]:
+        """Questions shown privately through a response URL (`/study quiz`)."""
+        return [c for c in self.fake.calls("response_url") if _has_controls(c.blocks)]
+
+    def replies_to(self, user: str) -> list[dict]:
+        """What the clicks of `user` got back through their response URL."""
+        return [c.params for c in self.fake.calls("response_url") if c.hook == user]
+
+
+def _has_controls(blocks: list[dict]) -> bool:
+    return any(
+        b["type"] == "actions" and str(b.get("block_id", "")).startswith("quiz_actions")
+        for b in blocks
+    )
 
 
 @pytest.fixture
@@ -517,77 +529,142 @@ def test_help_lists_quiz_exam_and_daily(harness):
     assert "/study daily on HH:MM" in text
 
 
-def test_study_quiz_posts_a_question_with_buttons_and_records_its_ts(harness):
+def test_study_quiz_shows_the_question_to_the_asker_only(harness):
     reply = harness.command("quiz modeling")
-    assert reply.body == ""  # nothing in the ack: the question goes to the channel
+    assert reply.body == ""  # nothing in the ack: the question comes through the response URL
     harness.settle()
-    (call,) = harness.questions_posted()
-    assert call.params["channel"] == "C1"
+    (call,) = harness.questions_shown()
+    assert call.params["response_type"] == "ephemeral"
+    assert not harness.fake.calls("chat.postMessage")  # nothing in the channel
     dicts = assert_valid(call.blocks)
     actions = next(b for b in dicts if b["type"] == "actions")
     assert [e["text"]["text"] for e in actions["elements"]] == ["A", "B", "C", "D"]
     token = token_of(call)
     with harness.records.engine.connect() as conn:
         post = conn.execute(sa.select(QuizPost).where(QuizPost.token == token)).one()
-    assert post.message_ts == call.response["ts"] and post.user_id == "U1"
+    assert post.user_id == "U1" and post.channel_id == "C1"
     assert "Domain 3 · Modeling" in all_text(call.blocks)
 
 
 def test_study_quiz_three_questions_and_bad_arguments(harness):
     harness.command("quiz 3")
     harness.settle()
-    calls = harness.questions_posted()
+    calls = harness.questions_shown()
     assert len(calls) == 3 and len({token_of(c) for c in calls}) == 3
     for bad, expected in (("quiz 12", "1 to 5"), ("quiz astrology", "I don't know the domain")):
         reply = harness.command(bad)
         assert expected in reply.json()["text"]
     harness.settle()
-    assert len(harness.questions_posted()) == 3
+    assert len(harness.questions_shown()) == 3
 
 
-def test_a_click_grades_and_the_learner_sees_the_result(harness):
-    harness.command("quiz 2 modeling")
+def _click(harness, call: Call, user: str, choices: list[int], channel: str = "C1"):
+    """Click on a question shown through a response URL (Slack sends no blocks for those)."""
+    body = click_body(
+        call.blocks, user=user, choices=choices, channel=channel, message_ts="1700000300.000001"
+    )
+    payload = _payload(body)
+    payload["container"]["is_ephemeral"] = True
+    del payload["message"]
+    return harness.click("payload=" + quote(json.dumps(payload)))
+
+
+def test_a_private_quiz_is_answered_with_the_result_through_the_response_url(harness):
+    """The bot is not in C9: only the click's response URL reaches the learner."""
+    harness.fake.channel("C9", is_member=False)
+    harness.command("quiz 2 modeling", channel="C9")
     harness.settle()
-    first, second = harness.questions_posted()
+    first, second = harness.questions_shown()
     right = correct_of(harness.records, token_of(first))
-    assert harness.click(click_body(first, user="U1", choices=right)).status == 200
+    assert _click(harness, first, "U1", right, channel="C9").status == 200
     harness.settle()
-    (update,) = harness.fake.posted("chat.update")
-    assert update.params["ts"] == first.response["ts"] and update.params["channel"] == "C1"
-    text = all_text(update.blocks)
+    (result,) = harness.replies_to("U1")
+    assert result["replace_original"] is True and result["response_type"] == "ephemeral"
+    text = all_text(result["blocks"])
     assert "Correct!" in text and "workload runs on the service" in text
     assert "Domain 3 · Modeling" in text and ("📖" in text) and "Streak: 1" in text
-    assert not [b for b in update.blocks if b["type"] == "actions"], "buttons are gone"
+    stem = next(
+        b["text"]["text"]
+        for b in first.blocks
+        if "*Which service" in b.get("text", {}).get("text", "")
+    )
+    assert result["blocks"][2]["text"]["text"] == stem  # the question stays above its result
+    assert not _has_controls(result["blocks"]), "the answer buttons are gone"
+    share = next(b for b in result["blocks"] if b.get("block_id") == "quiz_share")
+    assert share["elements"][0]["action_id"] == SHARE_RESULT
     wrong = (correct_of(harness.records, token_of(second))[0] + 1) % 4
-    harness.click(click_body(second, user="U1", choices=[wrong]))
+    _click(harness, second, "U1", [wrong], channel="C9")
     harness.settle()
-    text = all_text(harness.fake.posted("chat.update")[-1].blocks)
+    text = all_text(harness.replies_to("U1")[-1]["blocks"])
     assert "Not quite" in text and "Streak: 0" in text
     assert len(attempts(harness.records)) == 2
+    assert not harness.fake.calls("chat.postEphemeral") and not harness.fake.calls("chat.update")
+    home = harness.fake.posted("views.publish")[-1].json_param("view")
+    assert "<@UBOT>" in json.dumps(home)  # the refreshed App Home keeps the bot's mention
+
+
+def test_a_shared_quiz_result_is_posted_in_the_channel(harness):
+    harness.command("quiz modeling")
+    harness.settle()
+    (call,) = harness.questions_shown()
+    right = correct_of(harness.records, token_of(call))
+    wrong = [(right[0] + 1) % 4]
+    _click(harness, call, "U1", wrong)
+    harness.settle()
+    share = next(
+        b for b in harness.replies_to("U1")[0]["blocks"] if b.get("block_id") == "quiz_share"
+    )
+    button = share["elements"][0]
+    # someone else cannot share it, and nothing is posted for them
+    harness.click(_share_body(button["value"], "U2"))
+    harness.settle()
+    assert REFUSALS["not_answered"] in harness.replies_to("U2")[0]["text"]
+    harness.click(_share_body(button["value"], "U1"))
+    harness.settle()
+    (post,) = harness.fake.posted("chat.postMessage")
+    text = all_text(post.blocks)
+    assert post.params["channel"] == "C1" and "Quiz result, shared" in text
+    assert "<@U1> chose" in text and f"the answer is *{'ABCD'[right[0]]}*" in text
+    assert harness.replies_to("U1")[-1].get("delete_original") is True
+
+
+def _share_body(token: str, user: str) -> str:
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user},
+        "container": {"type": "message", "channel_id": "C1", "is_ephemeral": True},
+        "channel": {"id": "C1"},
+        "trigger_id": f"share-{user}",
+        "response_url": "https://hooks.slack.com/actions/T111/1/x",
+        "actions": [{"action_id": SHARE_RESULT, "value": token, "type": "button"}],
+    }
+    return "payload=" + quote(json.dumps(payload))
 
 
 def test_another_user_is_refused_and_no_attempt_is_recorded(harness):
     harness.command("quiz", user="U1")
     harness.settle()
-    (call,) = harness.questions_posted()
-    harness.click(click_body(call, user="U2", choices=[0]))
+    (call,) = harness.questions_shown()
+    _click(harness, call, "U2", [0])
     harness.settle()
-    (eph,) = harness.fake.posted("chat.postEphemeral")
-    assert eph.params["user"] == "U2" and eph.params["channel"] == "C1"
-    assert REFUSALS["not_yours"] in eph.params["text"]
-    assert not harness.fake.calls("chat.update")
-    assert attempts(harness.records) == []
+    (refused,) = harness.replies_to("U2")
+    assert refused["response_type"] == "ephemeral" and refused["replace_original"] is False
+    assert REFUSALS["not_yours"] in refused["text"]
+    assert not harness.replies_to("U1") and attempts(harness.records) == []
 
 
 @pytest.mark.parametrize("token", ["tampered-token-value", "x", "' OR 1=1 --", "A" * 2000])
 def test_a_tampered_token_is_refused_politely(harness, token):
     harness.command("quiz")
     harness.settle()
-    (call,) = harness.questions_posted()
-    assert harness.click(click_body(call, user="U1", choices=[0], token=token)).status == 200
+    (call,) = harness.questions_shown()
+    body = click_body(
+        call.blocks, user="U1", choices=[0], token=token, channel="C1", message_ts="1.2"
+    )
+    assert harness.click(body).status == 200
     harness.settle()
-    (eph,) = harness.fake.posted("chat.postEphemeral")
-    assert eph.params["text"] == REFUSALS["unknown"] and eph.params["user"] == "U1"
+    (refused,) = harness.replies_to("U1")
+    assert refused["text"] == REFUSALS["unknown"]
     assert attempts(harness.records) == []
 
 
@@ -596,25 +673,31 @@ def test_an_expired_question_is_refused(make_harness):
     h = make_harness(clock=lambda: now[0])
     h.command("quiz")
     h.settle()
-    (call,) = h.questions_posted()
+    (call,) = h.questions_shown()
     now[0] += timedelta(days=2)
-    h.click(click_body(call, user="U1", choices=[0]))
+    _click(h, call, "U1", [0])
     h.settle()
-    (eph,) = h.fake.posted("chat.postEphemeral")
-    assert eph.params["text"] == REFUSALS["expired"]
+    (refused,) = h.replies_to("U1")
+    assert refused["text"] == REFUSALS["expired"]
     assert attempts(h.records) == []
 
 
 def test_choose_two_with_checkboxes_and_submit(harness):
     harness.command(f"quiz domain {MULTI_DOMAIN}")
     harness.settle()
-    (call,) = harness.questions_posted()
+    (call,) = harness.questions_shown()
     actions = next(b for b in call.blocks if b["type"] == "actions")
     assert [e["type"] for e in actions["elements"]] == ["checkboxes", "button"]
     right = correct_of(harness.records, token_of(call))
     assert len(right) == 2
+
+    def submit(picks: list[int]) -> str:
+        return click_body(
+            call.blocks, user="U1", choices=picks, submit=True, channel="C1", message_ts="1.2"
+        )
+
     # ticking a box is acknowledged and ignored (Slack sends one block_actions per toggle)
-    toggle = _payload(click_body(call, user="U1", choices=right, submit=True))
+    toggle = _payload(submit(right))
     toggle["actions"][0] = {
         "action_id": PICK,
         "block_id": actions["block_id"],
@@ -624,20 +707,22 @@ def test_choose_two_with_checkboxes_and_submit(harness):
     }
     assert harness.click("payload=" + quote(json.dumps(toggle))).status == 200
     # Submit with nothing ticked: a hint; with one ticked: the service asks for exactly two
-    harness.click(click_body(call, user="U1", choices=[], submit=True))
-    harness.click(click_body(call, user="U1", choices=right[:1], submit=True))
+    harness.click(submit([]))
+    harness.click(submit(right[:1]))
     harness.settle()
-    hint, refusal = harness.fake.posted("chat.postEphemeral")
-    assert PICK_FIRST in hint.params["text"] and "exactly 2" in refusal.params["text"]
+    hint, refusal = harness.replies_to("U1")
+    assert PICK_FIRST in hint["text"] and "exactly 2" in refusal["text"]
     assert attempts(harness.records) == []
-    harness.click(click_body(call, user="U1", choices=right, submit=True))
+    harness.click(submit(right))
     harness.settle()
-    (update,) = harness.fake.posted("chat.update")
-    assert "Correct!" in all_text(update.blocks) and "You chose B and D" in all_text(update.blocks)
+    result = harness.replies_to("U1")[-1]
+    assert result["replace_original"] is True
+    assert "Correct!" in all_text(result["blocks"])
+    assert "You chose B and D" in all_text(result["blocks"])
     assert len(attempts(harness.records)) == 1
 
 
-def test_daily_answers_are_recorded_per_person_with_ephemeral_feedback(harness):
+def test_daily_answers_are_recorded_per_person_with_private_results(harness):
     driver = next(b for b in background_of(harness.app) if isinstance(b, DailyDriver))
     driver.store.save(Schedule("C9", "09:00", "Europe/Berlin"), "U1")
     result = driver.run_daily("C9")
@@ -650,11 +735,14 @@ def test_daily_answers_are_recorded_per_person_with_ephemeral_feedback(harness):
     for user, picks in (("U1", right), ("U2", wrong), ("U3", right), ("U1", wrong)):
         harness.click(click_body(call, user=user, choices=picks, submit=choose > 1))
         harness.settle()
-    ephemerals = harness.fake.posted("chat.postEphemeral")
-    assert [e.params["user"] for e in ephemerals] == ["U1", "U2", "U3", "U1"]
-    texts = [all_text(e.blocks) for e in ephemerals]
-    assert "Correct!" in texts[0] and "Not quite" in texts[1] and "Correct!" in texts[2]
-    assert "already answered" in texts[3] and "Correct!" in texts[3]  # the first answer stands
+    results = {u: harness.replies_to(u) for u in ("U1", "U2", "U3")}
+    assert [len(r) for r in results.values()] == [2, 1, 1]
+    for said in (r for replies in results.values() for r in replies):
+        assert said["response_type"] == "ephemeral" and said["replace_original"] is False
+    texts = [all_text(r["blocks"]) for r in (*results["U1"], *results["U2"], *results["U3"])]
+    assert "Correct!" in texts[0] and "Not quite" in texts[2] and "Correct!" in texts[3]
+    assert "already answered" in texts[1] and "Correct!" in texts[1]  # the first answer stands
+    assert all("Share in channel" in t for t in texts)
     assert not harness.fake.calls("chat.update"), "the channel's question stays for everyone"
     assert sorted((u, c) for _, u, c in attempts(harness.records)) == [
         ("U1", True),
@@ -740,10 +828,12 @@ def test_1000_concurrent_answer_submissions_give_exactly_one_attempt_each(make_h
     assert len(rows) == 100, f"{len(rows)} attempt rows for 100 learners"
     assert {u: c for _, u, c in rows} == expected
     assert len({(p, u) for p, u, _ in rows}) == 100
-    updates = h.fake.posted("chat.update")
-    assert len(updates) == 1000 and not h.fake.calls("chat.postEphemeral")
-    verdicts = {u.params["ts"]: all_text(u.blocks) for u in updates}
-    assert len(verdicts) == 100  # every learner's own message got the result
+    results = h.fake.calls("response_url")
+    assert len(results) == 1000 and not h.fake.calls("chat.postEphemeral")
+    verdicts = {r.hook: all_text(r.blocks) for r in results if r.params["replace_original"]}
+    assert set(verdicts) == set(learners)  # every learner's own question got the result
+    for user, right in expected.items():
+        assert ("Correct!" if right else "Not quite") in verdicts[user]
 
 
 # --------------------------------------------------------------------------- /study daily
@@ -811,3 +901,76 @@ def test_studybot_serve_starts_and_stops_the_daily_scheduler(tmp_path):
         thread.join(10)
         assert not thread.is_alive() and not driver.running
         records.close()
+
+
+# --------------------------------------------------------------------------- membership, failures
+
+
+def test_daily_on_in_a_channel_without_the_bot_explains_itself(harness):
+    harness.fake.channel("G5", is_member=False, is_private=True, visible=False)
+    harness.command("daily on 09:00 UTC", channel="G5")
+    harness.settle()
+    (said,) = harness.fake.calls("response_url")
+    assert said.params["response_type"] == "ephemeral"
+    assert "I'm not a member of this channel" in said.params["text"]
+    assert "/invite @studybot" in said.params["text"] and "not turned on" in said.params["text"]
+    driver = next(b for b in background_of(harness.app) if isinstance(b, DailyDriver))
+    assert driver.store.get("G5") is None  # nothing saved that could never post
+    harness.fake.channel("C6", is_member=False)  # public: the bot joins it
+    harness.command("daily on 09:00 UTC", channel="C6")
+    harness.settle()
+    assert [c.params["channel"] for c in harness.fake.posted("conversations.join")] == ["C6"]
+    said = harness.fake.calls("response_url")[-1].params
+    assert said["response_type"] == "in_channel" and "I joined this channel" in said["text"]
+    assert driver.store.get("C6").enabled
+    assert driver.run_daily("C6").status == "posted"
+
+
+def test_a_failed_daily_post_is_told_to_the_subscriber_once(harness):
+    driver = next(b for b in background_of(harness.app) if isinstance(b, DailyDriver))
+    harness.command("daily on 09:00 UTC", channel="C8", user="U4")
+    harness.settle()
+    harness.fake.channel("C8", is_member=False)  # later someone removed the bot
+    first, again = driver.run_daily("C8"), driver.run_daily("C8")
+    assert first.status == again.status == "failed"
+    assert "not a member of that channel" in first.error
+    (dm,) = harness.fake.posted("chat.postMessage")
+    assert dm.params["channel"] == "D4"  # the DM of whoever turned it on
+    assert "couldn't post today's question of the day in <#C8>" in dm.params["text"]
+    assert "/invite @studybot" in dm.params["text"]
+
+
+# --------------------------------------------------------------------------- the agent panel
+
+
+def test_quiz_me_and_progress_in_the_agent_panel(harness):
+    root = "1700000500.000100"
+
+    def say(text: str, ts: str, event_id: str) -> None:
+        event = {
+            "type": "message",
+            "user": "U1",
+            "text": text,
+            "ts": ts,
+            "thread_ts": root,
+            "channel": "D1",
+            "channel_type": "im",
+        }
+        assert harness.sender.event(envelope(event, event_id)).status == 200
+        harness.settle()
+
+    say("Quiz me on domain 2", "1700000500.000200", "EvQuizMe")
+    (question,) = harness.questions_posted()
+    assert (question.params["channel"], question.params["thread_ts"]) == ("D1", root)
+    assert "Domain 2" in all_text(question.blocks)
+    right = correct_of(harness.records, token_of(question))
+    harness.click(click_body(question, user="U1", choices=right))
+    harness.settle()
+    (result,) = harness.replies_to("U1")
+    assert result["replace_original"] is True and "Correct!" in all_text(result["blocks"])
+    say("How am I doing?", "1700000500.000300", "EvProgress")
+    progress = harness.fake.posted("chat.postMessage")[-1]
+    assert progress.params["thread_ts"] == root
+    assert "Your study progress" in all_text(progress.blocks) and "1 (100% correct)" in all_text(
+        progress.blocks
+    )

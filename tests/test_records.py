@@ -246,3 +246,39 @@ def test_urls_are_normalized_to_psycopg_and_others_refused():
     assert normalize_url("sqlite:///x.db").drivername == "sqlite"
     with pytest.raises(ValueError, match="DATABASE_URL"):
         normalize_url("mysql://u@h/db")
+
+
+# --------------------------------------------------------------------------- 0005: shares, reasons
+
+
+def test_a_recorded_answer_comes_back_as_it_was_shown(records):
+    answer = _answer()
+    answer.note = "Your question was long."
+    ask_id = records.record_ask("What does AMT tune?", answer, user_id="U1", channel_id="C1")
+    again = records.recorded_ask(ask_id)
+    assert (again.user_id, again.channel_id, again.question) == ("U1", "C1", "What does AMT tune?")
+    assert again.answer == answer  # text, citations, domain tags, note: all of it
+    assert records.recorded_ask(ask_id + 1) is None
+
+
+def test_a_thumbs_down_keeps_its_reason_until_it_becomes_a_thumbs_up(records):
+    ask_id = records.record_ask("q", _answer(), user_id="U1", channel_id="C1")
+    assert records.feedback_reason(ask_id, "U2", "wrong") is False  # no 👎 to explain yet
+    records.record_feedback(ask_id, "U2", -1)
+    records.record_feedback(ask_id, "U3", 1)
+    assert records.feedback_reason(ask_id, "U2", "off_topic") is True
+    assert records.feedback_counts(ask_id) == (1, 1)
+    with pytest.raises(ValueError):
+        records.feedback_reason(ask_id, "U2", "rude")
+    records.record_feedback(ask_id, "U2", 1)  # changed their mind: the reason goes
+    with records.engine.connect() as conn:
+        reasons = conn.execute(sa.text("SELECT reason FROM feedback")).scalars().all()
+    assert reasons == [None, None] and records.feedback_counts(ask_id) == (2, 0)
+
+
+def test_the_last_answer_in_a_thread_says_who_asked_and_when(records):
+    assert records.last_answer_in_thread("C1", "1.0") is None
+    records.record_ask("q1", _answer(), user_id="U1", channel_id="C1", thread_ts="1.0")
+    records.record_ask("q2", _answer(), user_id="U2", channel_id="C1", thread_ts="1.0")
+    who, when = records.last_answer_in_thread("C1", "1.0")
+    assert who == "U2" and when.tzinfo is not None

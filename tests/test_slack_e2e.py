@@ -106,3 +106,52 @@ def test_llm_mode_through_a_local_openai_compatible_server(slack):
     text = _posted_text(fake.posted("chat.postMessage")[0])
     assert "Amazon Polly turns text into lifelike speech [1]" in text
     assert "Extracted" not in text
+
+
+def _long_reply(cite: str) -> str:
+    return (
+        "Amazon Polly is the AWS service that turns text into lifelike speech. It offers many "
+        "voices in many languages, neural and standard engines, and speech marks that tell an "
+        "application when each word is spoken, so captions and lip movement can follow the "
+        "audio. Lexicons change how words are pronounced, and SSML tags control pauses, "
+        f"emphasis and speaking rate {cite}."
+    )
+
+
+def test_an_llm_answer_is_streamed_into_the_thread_then_replaced_by_the_checked_answer(slack):
+    with FakeOpenAI(lambda request: _long_reply("[1]")) as server:
+        server.stream_delay = 0.02
+        fake, sender, executor = slack(
+            openai_api_key=SecretStr("sk-test"), openai_base_url=server.base_url
+        )
+        sender.event(
+            envelope(mention("<@UBOT> Which service turns text into speech?", "100.4"), "Ev4")
+        )
+        executor.wait_idle(60)
+        assert any(r.get("stream") for r in server.chat_requests)
+    [started] = fake.posted("chat.startStream")
+    ts = started.response["ts"]
+    assert started.params["thread_ts"] == "100.4" and started.params["recipient_user_id"] == "U1"
+    assert len(fake.posted("chat.appendStream")) >= 1 and fake.streams[ts].stopped
+    assert fake.streamed_text(ts) == _long_reply("[1]")  # the draft, as the model wrote it
+    [final] = fake.posted("chat.update")
+    assert final.params["ts"] == ts
+    text = _posted_text(final)
+    assert "Amazon Polly is the AWS service that turns text into lifelike speech" in text
+    assert "Extracted" not in text and fake.posted("chat.postMessage") == []
+
+
+def test_a_streamed_draft_without_a_citation_is_replaced_by_an_extractive_answer(slack):
+    with FakeOpenAI(lambda request: _long_reply("(source: trust me)")) as server:
+        fake, sender, executor = slack(
+            openai_api_key=SecretStr("sk-test"), openai_base_url=server.base_url
+        )
+        sender.event(
+            envelope(mention("<@UBOT> Which service turns text into speech?", "100.5"), "Ev5")
+        )
+        executor.wait_idle(60)
+    [started] = fake.posted("chat.startStream")
+    assert "trust me" in fake.streamed_text(started.response["ts"])  # it was shown as a draft
+    [final] = fake.posted("chat.update")  # ... and the citation check replaced it
+    text = _posted_text(final)
+    assert "trust me" not in text and "Polly" in text

@@ -105,3 +105,49 @@ def test_response_url_and_wait_for(fake):
         fake.wait_for("chat.update", 1, timeout=0.1)
     fake.reset()
     assert fake.calls() == []
+
+
+def test_ai_app_and_streaming_methods_are_answered_and_recorded(fake, client):
+    client.assistant_threads_setStatus(channel_id="D1", thread_ts="1.0", status="is thinking…")
+    client.assistant_threads_setStatus(channel_id="D1", thread_ts="1.0", status="")
+    client.assistant_threads_setTitle(channel_id="D1", thread_ts="1.0", title="Neo")
+    prompts = [{"title": "Quiz me", "message": "Quiz me"}]
+    client.assistant_threads_setSuggestedPrompts(channel_id="D1", thread_ts="1.0", prompts=prompts)
+    with pytest.raises(SlackApiError, match="invalid_arguments"):
+        client.assistant_threads_setSuggestedPrompts(channel_id="D1", prompts=prompts * 5)
+    stream = client.chat_stream(
+        channel="C1",
+        thread_ts="1.0",
+        recipient_team_id="T111",
+        recipient_user_id="U1",
+        buffer_size=5,
+    )
+    stream.append(markdown_text="Neo compiles ")
+    stream.append(markdown_text="models.")
+    stream.stop()
+    ts = fake.posted("chat.startStream")[0].response["ts"]
+    assert fake.streamed_text(ts) == "Neo compiles models."
+    assert fake.streams[ts].stopped and fake.streams[ts].recipient_user_id == "U1"
+    assert [c.params["status"] for c in fake.calls("assistant.threads.setStatus")] == [
+        "is thinking…",
+        "",
+    ]
+    with pytest.raises(SlackApiError, match="message_not_in_streaming_state"):
+        client.chat_appendStream(channel="C1", ts=ts, markdown_text="more")
+    with pytest.raises(SlackApiError, match="missing_recipient_user_id"):
+        client.chat_startStream(channel="C1", thread_ts="1.0")
+
+
+def test_membership_decides_where_the_bot_may_post(fake, client):
+    fake.channel("C9", is_member=False)
+    fake.channel("G9", is_member=False, is_private=True, visible=False)
+    with pytest.raises(SlackApiError, match="not_in_channel"):
+        client.chat_postMessage(channel="C9", text="hi")
+    assert client.conversations_info(channel="C9")["channel"]["is_member"] is False
+    with pytest.raises(SlackApiError, match="channel_not_found"):
+        client.conversations_info(channel="G9")
+    with pytest.raises(SlackApiError, match="method_not_supported_for_channel_type"):
+        client.conversations_join(channel="G9")
+    client.conversations_join(channel="C9")
+    assert client.chat_postMessage(channel="C9", text="hi")["ok"]
+    assert client.conversations_open(users="U7")["channel"]["id"] == "D7"

@@ -329,7 +329,7 @@ def test_home_is_published_with_progress_buttons_and_help(harness):
     assert [(b["action_id"], b["value"]) for b in buttons] == [
         (f"quiz_domain_{n}", str(n)) for n in (1, 2, 3, 4)
     ]
-    assert "/study stats" in text and "/study me" in text and "/study ask" in text
+    assert "/study stats" in text and "/study me" in text and "/study &lt;question&gt;" in text
 
 
 def test_home_is_republished_after_an_answer(harness):

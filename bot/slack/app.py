@@ -25,10 +25,9 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.signature import Clock, SignatureVerifier
 
-from bot.daily import DailyDriver
+from bot.slack.background import build_background
 from bot.slack.deps import SlackDeps
 from bot.slack.listeners import register_all
-from bot.slack.quiz_messages import slack_poster
 
 if TYPE_CHECKING:
     from bot.records import Records
@@ -188,8 +187,7 @@ def create_app(
     deps = SlackDeps(service=service)
     if executor is not None:
         deps.executor = executor
-    deps.daily = DailyDriver(records, lambda: service, slack_poster(app.client))
-    deps.background.append(deps.daily)
+    build_background(app.client, records, service, deps)  # the daily question, the nudges
     register_all(app, deps)
     setattr(app, _BACKGROUND, deps.background)  # started by `runner.serve` (studybot serve)
     return app

@@ -32,6 +32,11 @@ LABEL_LIMIT = 75  # button texts and option labels
 HEADER_LIMIT = 150  # header block text
 FEEDBACK_UP = "feedback_up"
 FEEDBACK_DOWN = "feedback_down"
+FEEDBACK_BLOCK = "feedback:"  # + ask id: the block holding the 👍/👎 (and Share) buttons
+REASON_PREFIX = "feedback_reason_"  # + wrong | not_helpful | off_topic: why a 👎
+REASONS = {"wrong": "Wrong", "not_helpful": "Not helpful", "off_topic": "Off-topic"}
+SHARE_ANSWER = "share_answer"  # shows a private answer in the channel (value: the ask id)
+HEADING_QUESTION_CHARS = 500  # the question quoted above an answer
 TRUNCATED = "_…the rest did not fit in one Slack message._"
 
 _FENCE_LINE = re.compile(r"^\s*```", re.MULTILINE)
@@ -157,10 +162,30 @@ def citation_line(citation: Citation) -> str:
     return escape(label)
 
 
-def answer_blocks(answer: Answer, ask_id: int | None, *, heading: str | None = None) -> list[Block]:
+def asked_heading(who: str, question: str) -> str:
+    """mrkdwn above an answer: `who` (e.g. "You asked:") and the question quoted."""
+    shown = (
+        question
+        if len(question) <= HEADING_QUESTION_CHARS
+        else question[:HEADING_QUESTION_CHARS].rstrip() + " …"
+    )
+    quoted = "\n".join(f">{escape(line)}" for line in shown.splitlines() if line.strip())
+    return f"{who}\n{quoted}"
+
+
+def answer_blocks(
+    answer: Answer,
+    ask_id: int | None,
+    *,
+    heading: str | None = None,
+    share: bool = False,
+    counts: tuple[int, int] | None = None,
+    chosen: int | None = None,
+) -> list[Block]:
     """An answer as a message: text, domain tag, citations, note, 👍/👎 (when `ask_id` is known).
 
-    `heading` is mrkdwn shown first (e.g. who asked what, for `/study ask`).
+    `heading` is mrkdwn shown first (e.g. who asked what). `share`, `counts` and `chosen`: see
+    `feedback_actions`.
     """
     texts = [to_mrkdwn(answer.text)]
     if answer.mode == "not_covered" and answer.closest_topics:
@@ -175,27 +200,64 @@ def answer_blocks(answer: Answer, ask_id: int | None, *, heading: str | None = N
     if answer.note:
         footer.append(_context_from(f"ℹ️ {to_mrkdwn(answer.note)}"))
     if ask_id is not None:
-        footer.append(feedback_actions(ask_id))
+        footer.append(feedback_actions(ask_id, share=share, counts=counts, chosen=chosen))
     header = [_section(p) for p in split_text(heading)[:1]] if heading else []
     return fit_blocks(texts, header=header, footer=footer)
 
 
-def feedback_actions(ask_id: int) -> ActionsBlock:
-    return ActionsBlock(
-        block_id=f"feedback:{ask_id}",
+def feedback_actions(
+    ask_id: int,
+    *,
+    share: bool = False,
+    counts: tuple[int, int] | None = None,
+    chosen: int | None = None,
+) -> ActionsBlock:
+    """👍/👎 under an answer, and "Share in channel" under a private one (`share`).
+
+    After a click the buttons show it: `counts` (👍, 👎) so far, and in a private answer the
+    viewer's own choice (`chosen` +1/-1) highlighted.
+    """
+    up, down = counts or (0, 0)
+    buttons = [
+        ButtonElement(
+            text=PlainTextObject(text=f"👍 Helpful{f' · {up}' if up else ''}", emoji=True),
+            action_id=FEEDBACK_UP,
+            value=str(ask_id),
+            style="primary" if chosen == 1 else None,
+        ),
+        ButtonElement(
+            text=PlainTextObject(text=f"👎 Not helpful{f' · {down}' if down else ''}", emoji=True),
+            action_id=FEEDBACK_DOWN,
+            value=str(ask_id),
+            style="danger" if chosen == -1 else None,
+        ),
+    ]
+    if share:
+        buttons.append(
+            ButtonElement(
+                text=PlainTextObject(text="📣 Share in channel", emoji=True),
+                action_id=SHARE_ANSWER,
+                value=str(ask_id),
+            )
+        )
+    return ActionsBlock(block_id=f"{FEEDBACK_BLOCK}{ask_id}", elements=buttons)
+
+
+def reason_blocks(ask_id: int) -> list[Block]:
+    """After a 👎: what was wrong with the answer (one click; leads read it in the stats)."""
+    question = _section("Thanks for telling me. What was wrong with the answer?")
+    buttons = ActionsBlock(
+        block_id=f"feedback_reason:{ask_id}",
         elements=[
             ButtonElement(
-                text=PlainTextObject(text="👍 Helpful", emoji=True),
-                action_id=FEEDBACK_UP,
+                text=PlainTextObject(text=text),
+                action_id=f"{REASON_PREFIX}{code}",
                 value=str(ask_id),
-            ),
-            ButtonElement(
-                text=PlainTextObject(text="👎 Not helpful", emoji=True),
-                action_id=FEEDBACK_DOWN,
-                value=str(ask_id),
-            ),
+            )
+            for code, text in REASONS.items()
         ],
     )
+    return [question, buttons]
 
 
 def fallback_text(mrkdwn: str, limit: int = FALLBACK_LIMIT) -> str:
@@ -227,9 +289,9 @@ def help_blocks(
         f"• `{escape(f'{command} {usage}')}` — {escape(summary)}" for usage, summary in entries
     ]
     lines += [
-        f"• Mention me in a channel: {me} `your question` — I answer in a thread; "
-        "reply in that thread for follow-ups.",
-        "• Or send me a direct message.",
+        f"• Mention me in a channel: {me} `your question` — I answer in a thread everyone can "
+        "see; reply there within a few minutes for a follow-up, or mention me again.",
+        "• Or send me a direct message, or open me in Slack's AI assistant panel.",
     ]
     texts = ([intro] if intro else []) + ["\n".join(lines)]
     header = [header_block("How to use studybot")]

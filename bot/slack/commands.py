@@ -1,5 +1,7 @@
 """`/study <subcommand> ...`: the routing table of subcommands. No Bolt registration here.
 
+Text that names no subcommand is a question (`/study what does Neo do?` is `/study ask …`).
+
 A subcommand has an optional `on_ack` (runs before Slack's 3-second deadline; may return the
 ephemeral reply) and an optional `work` (runs after the ack, on the worker pool). The
 subcommands are listed in `bot.slack.listeners.commands`; help shows what the table holds.
@@ -8,7 +10,7 @@ subcommands are listed in `bot.slack.listeners.commands`; help shows what the ta
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from bot.slack.blocks import help_blocks, help_text
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from bot.slack.deps import SlackDeps
 
 COMMAND = "/study"
+QUESTION = "ask"  # the subcommand that answers text naming no subcommand
 
 AckReply = dict[str, Any]  # keyword arguments for Bolt's ack(): text, blocks, response_type
 
@@ -35,6 +38,8 @@ class CommandRequest:
     channel_id: str
     request_id: str  # trigger id: every log line carries it
     bot_user_id: str | None = None
+    text: str = ""  # the whole command text (unescaped): a question when it names no subcommand
+    team_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,14 @@ class CommandRouter:
     def get(self, name: str) -> Subcommand | None:
         return self._table.get(name)
 
+    def resolve(self, req: CommandRequest) -> tuple[Subcommand | None, CommandRequest]:
+        """The subcommand `req` names; text that names none is a question for `ask`
+        (`/study what does Neo do?`). (None, req) for an empty command (the help)."""
+        sub = self._table.get(req.name)
+        if sub is not None or not req.name:
+            return sub, req
+        return self._table.get(QUESTION), replace(req, name=QUESTION, args=req.text)
+
     def entries(self) -> list[tuple[str, str]]:
         """(usage, summary) for help, in registration order."""
         return [(s.usage, s.summary) for s in self._order]
@@ -89,6 +102,8 @@ def parse(command: dict, context: BoltContext | None = None) -> CommandRequest:
         channel_id=command.get("channel_id", ""),
         request_id=command.get("trigger_id") or "",
         bot_user_id=context.bot_user_id if context is not None else None,
+        text=unescape(text).strip(),
+        team_id=command.get("team_id"),
     )
 
 

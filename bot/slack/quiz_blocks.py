@@ -44,6 +44,8 @@ ANSWER_PREFIX = "quiz_answer_"  # + option index: one button per option (single 
 SUBMIT = "quiz_submit"  # the Submit button under the checkboxes (choose N)
 PICK = "quiz_pick"  # the checkbox group; Slack sends a block_actions on every toggle
 ACTIONS_BLOCK = "quiz_actions"  # block id prefix: "quiz_actions:<kind>"
+SHARE_RESULT = "share_result"  # shows the learner's private result in the channel (value: token)
+SHARE_BLOCK = "quiz_share"
 LETTERS = "ABCDEFGHIJ"
 
 KIND_TITLES = {
@@ -128,7 +130,9 @@ def question_blocks(
     if shown.kind == "daily":
         footer.append(_context("Everyone can answer: your result is shown only to you."))
     elif shown.kind == "ondemand" and shown.user_id:
-        footer.append(_context(f"For <@{shown.user_id}>: only they can answer."))
+        footer.append(
+            _context(f"For <@{shown.user_id}>: only they can answer, and only they see the result.")
+        )
     return fit_blocks(texts, header=header, footer=footer)
 
 
@@ -191,18 +195,10 @@ def recap_text(recap: DailyRecap) -> str:
 # --------------------------------------------------------------------------- results
 
 
-def result_blocks(grade: Grade) -> list[Block]:
-    """Right or wrong, the chosen and correct options, the explanation, citation, domain, streak."""
-    if grade.correct:
-        verdict = f"✅ *Correct!* You chose {letters(grade.chosen)}."
-    else:
-        verdict = (
-            f"❌ *Not quite.* You chose {letters(grade.chosen)}; "
-            f"the answer is *{letters(grade.answer)}*."
-        )
-    if grade.already_answered:
-        verdict = f"_You already answered this one._ {verdict}"
-    texts = [verdict]
+def result_blocks(grade: Grade, *, share_token: str | None = None) -> list[Block]:
+    """Right or wrong, the chosen and correct options, the explanation, citation, domain, streak;
+    with `share_token`, a "Share in channel" button (the result is private)."""
+    texts = [verdict_text(grade)]
     if grade.explanation.strip():
         texts.append(escape(grade.explanation.strip()))
     streak = (
@@ -214,7 +210,51 @@ def result_blocks(grade: Grade) -> list[Block]:
         _context(source_line(grade.source, grade.title)),
         _context(domain_line(grade.domain), streak),
     ]
+    if share_token:
+        footer.append(share_actions(share_token))
     return fit_blocks(texts, footer=footer)
+
+
+def verdict_text(grade: Grade, *, who: str = "You") -> str:
+    """✅/❌, what `who` chose and the right answer (mrkdwn)."""
+    if grade.correct:
+        verdict = f"✅ *Correct!* {who} chose {letters(grade.chosen)}."
+    else:
+        verdict = (
+            f"❌ *Not quite.* {who} chose {letters(grade.chosen)}; "
+            f"the answer is *{letters(grade.answer)}*."
+        )
+    if grade.already_answered and who == "You":
+        verdict = f"_You already answered this one._ {verdict}"
+    return verdict
+
+
+def share_actions(token: str) -> ActionsBlock:
+    return ActionsBlock(
+        block_id=SHARE_BLOCK,
+        elements=[
+            ButtonElement(
+                text=PlainTextObject(text="📣 Share in channel", emoji=True),
+                action_id=SHARE_RESULT,
+                value=token,
+            )
+        ],
+    )
+
+
+def shared_result_blocks(shown: ShownQuestion, grade: Grade, user_id: str) -> list[Block]:
+    """A learner's result, shared in the channel: the question, their verdict, the explanation."""
+    q = shown.question
+    options = "\n".join(f"*{letter(i)}.* {escape(o)}" for i, o in enumerate(q.options))
+    texts = [f"*{escape(q.stem)}*", options, verdict_text(grade, who=f"<@{user_id}>")]
+    if grade.explanation.strip():
+        texts.append(escape(grade.explanation.strip()))
+    footer: list[Block] = [
+        _context(source_line(grade.source, grade.title), domain_line(grade.domain)),
+        _context("Try one yourself: `/study quiz`."),
+    ]
+    header = [header_block("🧠 Quiz result, shared")]
+    return fit_blocks(texts, header=header, footer=footer)
 
 
 def result_fallback(grade: Grade) -> str:
@@ -224,10 +264,14 @@ def result_fallback(grade: Grade) -> str:
 
 
 def answered_message(
-    original: Sequence[Mapping], grade: Grade, *, max_blocks: int = MAX_BLOCKS
+    original: Sequence[Mapping],
+    grade: Grade,
+    *,
+    share_token: str | None = None,
+    max_blocks: int = MAX_BLOCKS,
 ) -> list[dict]:
-    """The question message after it was answered: its blocks without the answer controls
-    (Slack's copy from the action payload), then the result."""
+    """The question message after it was answered: its blocks (as drawn, or Slack's copy from
+    the action payload) without the answer controls, then the result (`result_blocks`)."""
     kept = [
         dict(b)
         for b in original
@@ -235,7 +279,7 @@ def answered_message(
     ]
     # The "only they can answer" / "everyone can answer" hint no longer applies.
     kept = [b for b in kept if not _is_answer_hint(b)]
-    result = [b.to_dict() for b in result_blocks(grade)]
+    result = [b.to_dict() for b in result_blocks(grade, share_token=share_token)]
     room = max_blocks - len(result)
     return [*kept[:room], *result]
 

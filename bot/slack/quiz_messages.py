@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.daily import PostFn
+from bot.daily import PostFailed, PostFn
 from bot.quiz_service import DailyRecap, QuizError, ShownQuestion
 from bot.slack.asking import NOT_THERE, SERVICE_DOWN
 from bot.slack.blocks import error_blocks
@@ -33,6 +33,7 @@ REFUSALS = {
     "Type `/study quiz` for a fresh one.",
     "not_yours": "That question belongs to someone else, so I didn't record an answer. "
     "Type `/study quiz` to get your own.",
+    "not_answered": "Answer the question first, then share your result.",
     "invalid_choice": "Please pick exactly the number of options the question asks for.",
     "no_questions": "I have no questions ready for that yet. Please try again in a little while.",
 }
@@ -48,6 +49,13 @@ def refusal(error: QuizError) -> str:
     return mine
 
 
+def show_privately(respond: Respond, shown: ShownQuestion, *, request_id: str) -> bool:
+    """A question through a slash command's response URL, to the asker only (`/study quiz`)."""
+    return respond_to(
+        respond, request_id, text=question_fallback(shown), blocks=question_blocks(shown)
+    )
+
+
 def post_question(
     client: WebClient,
     deps: SlackDeps,
@@ -55,13 +63,16 @@ def post_question(
     *,
     request_id: str,
     respond: Respond | None = None,
+    thread_ts: str | None = None,
 ) -> str | None:
-    """Post a question where it belongs and record its message ts; returns the ts."""
+    """Post a question where it belongs (in `thread_ts` when given) and record its message ts;
+    returns the ts."""
     blocks = question_blocks(shown)
     text = question_fallback(shown)
     try:
         resp = client.chat_postMessage(
             channel=shown.channel_id,
+            thread_ts=thread_ts,
             text=text,
             blocks=blocks,
             unfurl_links=False,
@@ -86,17 +97,34 @@ def post_question(
     return ts
 
 
+# Why a post failed, in the words the subscriber reads (by Slack's error code).
+POST_PROBLEMS = {
+    "not_in_channel": "I'm not a member of that channel. Invite me there with `/invite @studybot`.",
+    "channel_not_found": "I can't see that channel (a private one I'm not in, or deleted). "
+    "Invite me there with `/invite @studybot`.",
+    "is_archived": "The channel is archived. Turn the question of the day off with "
+    "`/study daily off` there, or unarchive it.",
+    "restricted_action": "The channel only lets some members post. Ask an admin to let me post "
+    "there.",
+}
+
+
 def slack_poster(client: WebClient) -> PostFn:
-    """The scheduler's `post`: the question of the day (with the recap) as a channel message."""
+    """The scheduler's `post`: the question of the day (with the recap) as a channel message.
+    A refusal from Slack becomes PostFailed with the reason in the subscriber's words."""
 
     def post(shown: ShownQuestion, recap: DailyRecap | None) -> str | None:
-        resp = client.chat_postMessage(
-            channel=shown.channel_id,
-            text=question_fallback(shown),
-            blocks=daily_blocks(shown, recap),
-            unfurl_links=False,
-            unfurl_media=False,
-        )
+        try:
+            resp = client.chat_postMessage(
+                channel=shown.channel_id,
+                text=question_fallback(shown),
+                blocks=daily_blocks(shown, recap),
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except SlackApiError as e:
+            code = str(e.response.get("error"))
+            raise PostFailed(POST_PROBLEMS.get(code, f"Slack refused the post ({code}).")) from e
         return str(resp["ts"])
 
     return post

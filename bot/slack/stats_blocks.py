@@ -21,7 +21,14 @@ from slack_sdk.models.blocks import (
 
 from bot.slack.blocks import fit_blocks, header_block, help_blocks, label
 from bot.slack.mrkdwn import escape
-from bot.stats import ChannelStats, DomainFigure, Focus, LearnerProgress, Readiness
+from bot.stats import (
+    ChannelStats,
+    DomainFigure,
+    FeedbackFigure,
+    Focus,
+    LearnerProgress,
+    Readiness,
+)
 from knowledge.blueprint import Blueprint
 
 HOME_MAX_BLOCKS = 100  # Slack's limit for a Home tab view
@@ -137,6 +144,9 @@ def channel_stats_blocks(
     focus = focus_line(stats.weakest)
     if focus:
         texts.append(focus)
+    feedback = feedback_line(stats.feedback)
+    if feedback:
+        texts.append(feedback)
     if stats.top_learners:
         top = [
             f"{i}. <@{t.user_id}> — {t.correct}/{t.answers} correct ({pct(t.accuracy)})"
@@ -150,6 +160,23 @@ def channel_stats_blocks(
         notes.insert(0, chart_note)
     footer = [ContextBlock(elements=[MarkdownTextObject(text=n) for n in notes])]
     return fit_blocks(texts, header=header, footer=footer)
+
+
+REASON_LABELS = {
+    "wrong": "wrong",
+    "not_helpful": "not helpful",
+    "off_topic": "off-topic",
+    "none": "no reason given",
+}
+
+
+def feedback_line(f: FeedbackFigure) -> str | None:
+    """👍/👎 on the channel's answers and the reasons for the 👎 (None without feedback)."""
+    if not f.helpful and not f.not_helpful:
+        return None
+    line = f"*Answer feedback:* 👍 {f.helpful} · 👎 {f.not_helpful}"
+    why = [f"{REASON_LABELS.get(k, k)} {n}" for k, n in f.reasons.items() if n]
+    return line + (f" — {', '.join(why)}" if why else "")
 
 
 def channel_stats_text(stats: ChannelStats) -> str:

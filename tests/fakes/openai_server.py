@@ -2,7 +2,9 @@
 
 It speaks just enough of the OpenAI REST API for `langchain-openai` and the `openai` client:
 
-- ``POST /v1/chat/completions`` (non-streaming): the reply text comes from ``responder``.
+- ``POST /v1/chat/completions``: the reply text comes from ``responder``; with ``"stream":
+  true`` it is sent as server-sent events, a few words per chunk (``stream_delay`` apart), then
+  ``data: [DONE]``, as OpenAI streams.
 - ``POST /v1/embeddings``: deterministic unit vectors derived from a hash of each input
   (``float`` lists, or ``base64`` float32 when the client asks for it, as the ``openai``
   client does by default).
@@ -99,10 +101,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _chat(self, body: dict[str, Any]) -> None:
         fake = self.server.fake
-        if body.get("stream"):
-            self._send_error(400, "the fake server does not stream")
-            return
         content = fake.responder(body)
+        if body.get("stream"):
+            self._stream(body, content)
+            return
         prompt_tokens = sum(
             len(str(m.get("content", "")).split()) for m in body.get("messages") or []
         )
@@ -130,6 +132,43 @@ class _Handler(BaseHTTPRequestHandler):
                 },
             },
         )
+
+    def _stream(self, body: dict[str, Any], content: str) -> None:
+        """The reply as chat.completion.chunk events, three words at a time."""
+        fake = self.server.fake
+        words = content.split(" ")
+        pieces = [" ".join(words[i : i + 3]) + " " for i in range(0, len(words), 3)]
+        pieces[-1] = pieces[-1].rstrip(" ")
+        base = {
+            "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": body.get("model") or fake.model,
+            "system_fingerprint": "fp_fake",
+        }
+        deltas = [{"role": "assistant", "content": ""}] + [{"content": p} for p in pieces]
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Cache-Control", "no-cache")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            for i, delta in enumerate(deltas):
+                choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}
+                self._event({**base, "choices": [choice]})
+                if i and fake.stream_delay and fake._stopping.wait(fake.stream_delay):
+                    return
+            last = {"index": 0, "delta": {}, "logprobs": None, "finish_reason": "stop"}
+            self._event({**base, "choices": [last]})
+            self.wfile.write(b"data: [DONE]\n\n")
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        self.close_connection = True
+
+    def _event(self, payload: dict[str, Any]) -> None:
+        self.wfile.write(f"data: {json.dumps(payload)}\n\n".encode())
+        self.wfile.flush()
 
     def _embeddings(self, body: dict[str, Any]) -> None:
         fake = self.server.fake
@@ -188,7 +227,7 @@ class FakeOpenAI:
 
     Attributes tests may change while it runs: ``responder`` (request JSON -> reply text),
     ``delay`` (seconds to wait before replying), ``status`` (HTTP status; >= 400 fails every
-    request), ``embedding_dim``.
+    request), ``embedding_dim``, ``stream_delay`` (seconds between streamed chunks).
     """
 
     def __init__(
@@ -205,6 +244,7 @@ class FakeOpenAI:
         self.status = status
         self.embedding_dim = embedding_dim
         self.model = model
+        self.stream_delay = 0.0
         self.requests: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()

@@ -9,6 +9,11 @@ answers like Slack. Point a WebClient at `fake.base_url` (or set SLACK_API_URL t
         fake.wait_for("chat.postMessage")[0].params["text"]  # "hi"
         fake.rate_limit("chat.postMessage")            # next call answers 429, Retry-After: 1
         fake.fail("chat.postMessage", "invalid_auth")  # next call answers ok=false
+        fake.channel("C9", is_member=False)            # the bot is not in C9 (not_in_channel)
+
+It also answers the AI-app methods (`assistant.threads.setStatus`, `setTitle`,
+`setSuggestedPrompts`) and the streaming methods (`chat.startStream`, `chat.appendStream`,
+`chat.stopStream`); `fake.streams[ts]` holds what a stream received.
 
 `SlackSender` plays Slack's side of the Events API: it signs bodies like Slack and posts them to
 the bot's HTTP endpoint.
@@ -43,6 +48,7 @@ class Call:
     body: bytes
     status: int = 200
     response: dict[str, Any] = field(default_factory=dict)
+    hook: str = ""  # for "response_url" calls: the name given to `response_url(name)`
 
     @property
     def ok(self) -> bool:
@@ -57,6 +63,27 @@ class Call:
     def json_param(self, name: str) -> Any:
         value = self.params.get(name)
         return json.loads(value) if isinstance(value, str) else value
+
+
+@dataclass
+class Channel:
+    """What the fake knows of a conversation: whether the bot is in it, whether it is private."""
+
+    is_member: bool = True
+    is_private: bool = False
+    visible: bool = True  # False: conversations.info answers channel_not_found (private, not in)
+
+
+@dataclass
+class Stream:
+    """A streamed message: its channel, thread, recipient, the text so far, and whether it ended."""
+
+    channel: str
+    thread_ts: str | None
+    recipient_user_id: str | None
+    text: str = ""
+    stopped: bool = False
+    final: dict[str, Any] = field(default_factory=dict)  # chat.stopStream's params
 
 
 @dataclass
@@ -80,6 +107,9 @@ class FakeSlackAPI:
         self.bot_id = bot_id
         self.team_id = team_id
         self.uploads: dict[str, dict[str, Any]] = {}  # file id -> bytes, filename, title, channel
+        self.channels: dict[str, Channel] = {}  # conversations the tests configured
+        self.streams: dict[str, Stream] = {}  # chat.startStream ts -> the stream
+        self._arrived: dict[int, float] = {}  # id(call) -> time.monotonic() when it arrived
         self._calls: list[Call] = []
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
         self._cond = threading.Condition()
@@ -170,6 +200,22 @@ class FakeSlackAPI:
             for _ in range(times):
                 self._failures[method].append(_Failure(200, error, None))
 
+    def channel(
+        self,
+        channel_id: str,
+        *,
+        is_member: bool = True,
+        is_private: bool = False,
+        visible: bool = True,
+    ) -> Channel:
+        """Configure a conversation (default: a public channel the bot is in)."""
+        with self._cond:
+            self.channels[channel_id] = Channel(is_member, is_private, visible)
+            return self.channels[channel_id]
+
+    def streamed_text(self, ts: str) -> str:
+        return self.streams[ts].text
+
     # -- Slack's answers
 
     def _next_ts(self) -> str:
@@ -191,6 +237,9 @@ class FakeSlackAPI:
         if method == "chat.postMessage":
             if not p.get("channel"):
                 return {"ok": False, "error": "channel_not_found"}
+            refused = self._not_there(p["channel"])
+            if refused:
+                return {"ok": False, "error": refused}
             if not (p.get("text") or p.get("blocks") or p.get("attachments")):
                 return {"ok": False, "error": "no_text"}
             ts = self._next_ts()
@@ -236,16 +285,39 @@ class FakeSlackAPI:
             }
         if method == "conversations.info":
             channel = p.get("channel", "")
+            known = self.channels.get(channel, Channel())
+            if not known.visible:
+                return {"ok": False, "error": "channel_not_found"}
             return {
                 "ok": True,
                 "channel": {
                     "id": channel,
                     "name": f"channel-{channel.lower()}",
                     "is_channel": channel.startswith("C"),
+                    "is_group": channel.startswith("G"),
                     "is_im": channel.startswith("D"),
-                    "is_member": True,
+                    "is_private": known.is_private or channel.startswith("G"),
+                    "is_member": known.is_member,
                 },
             }
+        if method == "conversations.join":
+            channel = p.get("channel", "")
+            known = self.channels.setdefault(channel, Channel())
+            if known.is_private or not known.visible:
+                return {"ok": False, "error": "method_not_supported_for_channel_type"}
+            known.is_member = True
+            return {"ok": True, "channel": {"id": channel, "is_member": True}}
+        if method == "conversations.open":
+            users = str(p.get("users") or "")
+            if not users:
+                return {"ok": False, "error": "users_list_not_supplied"}
+            return {"ok": True, "channel": {"id": "D" + users.split(",")[0].lstrip("U")}}
+        if method.startswith("assistant.threads."):
+            return self._assistant(method, p)
+        if method in ("chat.startStream", "chat.appendStream", "chat.stopStream"):
+            return self._stream(method, p)
+        if method == "chat.delete":
+            return {"ok": True, "channel": p.get("channel"), "ts": p.get("ts")}
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ids):06d}"
             self.uploads[file_id] = {"filename": p.get("filename"), "length": p.get("length")}
@@ -267,10 +339,74 @@ class FakeSlackAPI:
             return {"ok": True, "files": done}
         return {"ok": False, "error": "unknown_method"}
 
+    def _not_there(self, channel_id: str) -> str | None:
+        """Slack's error for posting where the bot is not a member, else None."""
+        known = self.channels.get(channel_id)
+        if known is None or known.is_member:
+            return None
+        return "not_in_channel" if known.visible else "channel_not_found"
+
+    @staticmethod
+    def _assistant(method: str, p: dict[str, Any]) -> dict[str, Any]:
+        required = {
+            "assistant.threads.setStatus": ("channel_id", "thread_ts", "status"),
+            "assistant.threads.setTitle": ("channel_id", "thread_ts", "title"),
+            "assistant.threads.setSuggestedPrompts": ("channel_id", "prompts"),
+        }.get(method)
+        if required is None:
+            return {"ok": False, "error": "unknown_method"}
+        if any(p.get(k) is None for k in required):
+            return {"ok": False, "error": "invalid_arguments"}
+        if method.endswith("setSuggestedPrompts"):
+            prompts = p["prompts"]
+            prompts = json.loads(prompts) if isinstance(prompts, str) else prompts
+            if (
+                not prompts
+                or len(prompts) > 4
+                or any(not (x.get("title") and x.get("message")) for x in prompts)
+            ):
+                return {"ok": False, "error": "invalid_arguments"}
+        return {"ok": True}
+
+    def _stream(self, method: str, p: dict[str, Any]) -> dict[str, Any]:
+        """chat.startStream / appendStream / stopStream, like Slack: a stream is a message whose
+        text grows until it is stopped; a channel stream needs its recipient."""
+        text = _chunk_text(p)
+        if method == "chat.startStream":
+            channel = p.get("channel") or ""
+            refused = self._not_there(channel) if channel else "channel_not_found"
+            if refused:
+                return {"ok": False, "error": refused}
+            if not channel.startswith("D") and not (
+                p.get("recipient_user_id") and p.get("recipient_team_id")
+            ):
+                return {"ok": False, "error": "missing_recipient_user_id"}
+            ts = self._next_ts()
+            self.streams[ts] = Stream(channel, p.get("thread_ts"), p.get("recipient_user_id"))
+            self.streams[ts].text = text
+            return {"ok": True, "channel": channel, "ts": ts}
+        stream = self.streams.get(str(p.get("ts") or ""))
+        if stream is None or stream.channel != p.get("channel"):
+            return {"ok": False, "error": "message_not_found"}
+        if stream.stopped:
+            return {"ok": False, "error": "message_not_in_streaming_state"}
+        stream.text += text
+        if method == "chat.stopStream":
+            stream.stopped = True
+            stream.final = dict(p)
+            message = {"ts": p["ts"], "text": stream.text, "user": self.bot_user_id}
+            return {"ok": True, "channel": stream.channel, "ts": p["ts"], "message": message}
+        return {"ok": True, "channel": stream.channel, "ts": p["ts"]}
+
     # -- HTTP plumbing
+
+    def received_at(self, call: Call) -> float:
+        """When `call` arrived (time.monotonic())."""
+        return self._arrived[id(call)]
 
     def _record(self, call: Call) -> None:
         with self._cond:
+            self._arrived[id(call)] = time.monotonic()
             self._calls.append(call)
             self._cond.notify_all()
 
@@ -310,7 +446,8 @@ class FakeSlackAPI:
                     return
                 params = _parse(body, headers.get("content-type", ""), parsed.query)
                 if parts[0] == "respond":
-                    call = Call("response_url", params, headers, body, 200, {"ok": True})
+                    name = parts[1] if len(parts) > 1 else ""
+                    call = Call("response_url", params, headers, body, 200, {"ok": True}, name)
                     fake._record(call)
                     self._send(200, "ok", "text/plain")
                     return
@@ -348,6 +485,15 @@ class FakeSlackAPI:
                 self.wfile.write(data)
 
         return Handler
+
+
+def _chunk_text(p: dict[str, Any]) -> str:
+    """The markdown a streaming call carries: `markdown_text` and markdown_text chunks."""
+    chunks = p.get("chunks") or []
+    chunks = json.loads(chunks) if isinstance(chunks, str) else chunks
+    parts = [str(p.get("markdown_text") or "")]
+    parts += [str(c.get("text", "")) for c in chunks if c.get("type") == "markdown_text"]
+    return "".join(parts)
 
 
 def _parse(body: bytes, content_type: str, query: str) -> dict[str, Any]:

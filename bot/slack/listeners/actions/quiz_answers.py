@@ -1,10 +1,12 @@
 """The quiz's answer buttons (and Submit under "choose N" checkboxes): grade, then show.
 
 A click is acknowledged at once and graded on the worker pool (`ack_then`). The button value is
-the post's token only: the service looks it up and decides who may answer. On-demand and exam
-results replace the answer controls in the question's own message; question-of-the-day results
-go to each person as an ephemeral message. Refusals (someone else's question, an unknown or
-expired token) are ephemeral and polite.
+the post's token only: the service looks it up and decides who may answer. Every reply goes
+through the click's response URL, so it arrives even where the bot is not a channel member (a
+question shown privately by `/study quiz`): an on-demand result replaces its question, privately,
+with a "Share in channel" button; a question-of-the-day result goes to the clicker only; an exam
+step updates the question in the DM. Refusals (someone else's question, an unknown or expired
+token) are private and polite. The learner's App Home is published again after each answer.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from slack_sdk.errors import SlackClientError
 from bot.quiz_service import Grade, QuizError
 from bot.records import RecordsUnavailable
 from bot.slack.asking import RECORDS_DOWN, SERVICE_DOWN
-from bot.slack.blocks import error_blocks
+from bot.slack.blocks import blocks_to_dicts, error_blocks
 from bot.slack.home import publish_home
 from bot.slack.quiz_blocks import (
     ANSWER_PREFIX,
@@ -29,13 +31,16 @@ from bot.slack.quiz_blocks import (
     exam_result_blocks,
     exam_result_fallback,
     kind_of,
+    question_blocks,
     result_blocks,
     result_fallback,
 )
 from bot.slack.quiz_messages import post_question, refusal
-from bot.slack.replies import post_ephemeral
+from bot.slack.replies import ToClicker
 
 if TYPE_CHECKING:
+    from slack_bolt import BoltContext
+    from slack_bolt.context.respond import Respond
     from slack_sdk import WebClient
     from slack_sdk.models.blocks import Block
 
@@ -100,56 +105,81 @@ def parse_click(body: Mapping, action: Mapping) -> Click:
     )
 
 
-def grade_click(deps: SlackDeps, body: dict, action: dict, client: WebClient) -> None:
+def grade_click(
+    deps: SlackDeps,
+    body: dict,
+    action: dict,
+    client: WebClient,
+    respond: Respond,
+    context: BoltContext,
+) -> None:
     """The listener's work: grade the click, show the result, refresh the learner's App Home."""
     try:
         click = parse_click(body, action)
-        grade = handle_click(deps, client, click)
+        to = ToClicker(
+            client,
+            respond,
+            channel_id=click.channel_id,
+            user_id=click.user_id,
+            request_id=click.request_id,
+        )
+        grade = handle_click(deps, client, click, to)
         if grade is not None and not grade.already_answered:
-            publish_home(client, click.user_id, deps)  # the App Home shows the new answer
+            # the App Home shows the new answer (and keeps its help line's mention)
+            publish_home(client, click.user_id, deps, bot_user_id=context.bot_user_id)
     except Exception:  # nothing raises into Bolt
         log.exception("Request %s: quiz click failed", body.get("trigger_id"))
 
 
-def handle_click(deps: SlackDeps, client: WebClient, click: Click) -> Grade | None:
+def handle_click(deps: SlackDeps, client: WebClient, click: Click, to: ToClicker) -> Grade | None:
     """Grade one click and show the result (or a refusal); returns the grade."""
     if not click.token or not click.user_id:
         log.warning("Request %s: quiz click without a token or user", click.request_id)
         return None
     if click.choices is None:
-        _tell(client, click, PICK_FIRST)
+        _warn(to, PICK_FIRST)
         return None
     try:
         grade = deps.service.answer_question(click.token, click.user_id, click.choices)
     except QuizError as e:
         log.info("Request %s: answer refused (%s) for %s", click.request_id, e.code, click.user_id)
-        _tell(client, click, refusal(e))
+        _warn(to, refusal(e))
         return None
     except RecordsUnavailable as e:
         log.error("Request %s: records unavailable while grading: %s", click.request_id, e)
-        _tell(client, click, RECORDS_DOWN)
+        _warn(to, RECORDS_DOWN)
         return None
     except Exception:
         log.exception("Request %s: grading failed", click.request_id)
-        _tell(client, click, SERVICE_DOWN)
+        _warn(to, SERVICE_DOWN)
         return None
     if grade.exam is not None or click.kind == "exam":
-        _show_exam_step(deps, client, click, grade)
-    elif click.kind == "ondemand" and _update(client, click, grade):
-        pass
-    else:  # the question of the day (or a message we cannot update): only this person sees it
-        _tell(client, click, result_fallback(grade), result_blocks(grade))
+        _show_exam_step(deps, client, click, grade, to)
+    elif click.kind == "ondemand":
+        _show_in_place(deps, client, click, grade, to)
+    else:  # the question of the day stays as it is for everyone: only the clicker sees this
+        to.tell(result_fallback(grade), result_blocks(grade, share_token=click.token))
     return grade
 
 
-def _tell(
-    client: WebClient, click: Click, text: str, blocks: Sequence[Block] | None = None
+def _warn(to: ToClicker, text: str, blocks: Sequence[Block] | None = None) -> None:
+    """A private warning line to the clicker."""
+    to.tell(text, blocks if blocks is not None else error_blocks(text))
+
+
+def _show_in_place(
+    deps: SlackDeps, client: WebClient, click: Click, grade: Grade, to: ToClicker
 ) -> None:
-    """An ephemeral reply to the person who clicked (a warning line unless `blocks` are given)."""
-    blocks = blocks if blocks is not None else error_blocks(text)
-    post_ephemeral(
-        client, click.channel_id, click.user_id, text, request_id=click.request_id, blocks=blocks
-    )
+    """The question, answered, in place of the question (privately, with Share)."""
+    try:
+        original = blocks_to_dicts(question_blocks(deps.service.shown_question(click.token)))
+    except Exception as e:  # draw the result under Slack's copy of the message instead
+        log.info("Request %s: question not redrawn: %s", click.request_id, e)
+        original = click.message_blocks
+    blocks = answered_message(original, grade, share_token=click.token)
+    if to.replace(result_fallback(grade), blocks) or _update(client, click, grade):
+        return
+    to.tell(result_fallback(grade), result_blocks(grade, share_token=click.token))
 
 
 def _update(client: WebClient, click: Click, grade: Grade) -> bool:
@@ -169,9 +199,11 @@ def _update(client: WebClient, click: Click, grade: Grade) -> bool:
         return False
 
 
-def _show_exam_step(deps: SlackDeps, client: WebClient, click: Click, grade: Grade) -> None:
+def _show_exam_step(
+    deps: SlackDeps, client: WebClient, click: Click, grade: Grade, to: ToClicker
+) -> None:
     if not _update(client, click, grade):
-        _tell(client, click, result_fallback(grade), result_blocks(grade))
+        to.tell(result_fallback(grade), result_blocks(grade))
     if grade.already_answered:
         return  # the first click already moved the exam on
     if grade.next is not None:

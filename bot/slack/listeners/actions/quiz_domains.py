@@ -1,4 +1,5 @@
-"""The App Home's "Quiz: <domain>" buttons: a question of that domain in the learner's DM.
+"""The App Home's "Quiz: <domain>" buttons (a question of that domain in the learner's DM) and
+the review reminder's "Start reviewing" (their next question, due reviews first, in the DM).
 
 The buttons have action_id `quiz_domain_<n>` and value "<n>"; the quiz service picks the
 question and it is posted the way `/study quiz` posts questions.
@@ -54,3 +55,21 @@ def _tell(client: WebClient, user: str, text: str) -> None:
         client.chat_postMessage(channel=open_dm(client, user), text=text)
     except (SlackClientError, OSError, KeyError) as e:
         log.error("Could not tell %s: %s", user, e)
+
+
+def review_now(deps: SlackDeps, body: dict, client: WebClient) -> None:
+    """The reminder's "Start reviewing": the learner's next question (due reviews come first)
+    in their DM."""
+    user = (body.get("user") or {}).get("id")
+    if not user:
+        return
+    try:
+        dm = open_dm(client, user)
+        shown = deps.service.next_question(user, dm)
+        post_question(client, deps, shown, request_id=f"review-{user}")
+    except QuizError as e:
+        log.info("Review for %s: %s", user, e)
+        _tell(client, user, str(e))
+    except Exception as e:
+        log.error("Review for %s not started: %s", user, e)
+        _tell(client, user, QUIZ_FAILED)

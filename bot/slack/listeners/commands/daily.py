@@ -2,7 +2,9 @@
 
 The schedule is kept by the service (`StudyService.daily_schedule` and friends); the scheduler
 (`bot.daily.DailyDriver`, built by `create_app` and started by `studybot serve`) is refreshed
-after each change so the next run follows it.
+after each change so the next run follows it. `on` first makes sure the bot can post in the
+channel (`bot.slack.membership`): it joins a public channel, and in a private one it is not in
+it says to invite it instead of saving a schedule that could never post.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from bot.daily import (
 from bot.records import RecordsUnavailable
 from bot.slack.asking import RECORDS_DOWN
 from bot.slack.commands import AckReply, CommandRequest, Subcommand
+from bot.slack.membership import ensure_member
 from bot.slack.replies import respond_to
 
 if TYPE_CHECKING:
@@ -45,7 +48,7 @@ def when(moment: datetime | None, schedule: Schedule) -> str:
     return moment.astimezone(schedule.tz).strftime("%a %d %b %Y, %H:%M %Z")
 
 
-def _user_timezone(client: WebClient, user_id: str) -> str:
+def user_timezone(client: WebClient, user_id: str) -> str:
     """The Slack profile's timezone of whoever typed the command (UTC when unknown)."""
     try:
         tz = client.users_info(user=user_id)["user"].get("tz")
@@ -100,14 +103,18 @@ def _apply(
         if not was_on:
             return f"The question of the day was already off here. {TURN_ON}", False
         return f"<@{req.user_id}> turned the question of the day off for this channel.", True
-    timezone = cmd.timezone or _user_timezone(client, req.user_id)
+    member = ensure_member(client, channel, request_id=req.request_id)
+    if not member.can_post:
+        return f"{member.note} (The question of the day is not turned on.)", False
+    timezone = cmd.timezone or user_timezone(client, req.user_id)
     schedule = Schedule(channel, cmd.time_of_day, timezone, cmd.weekdays_only)
     deps.service.save_daily_schedule(schedule, req.user_id)
     driver.refresh(channel)
     note = "" if cmd.timezone else " (your Slack timezone; add one to the command to change it)"
+    joined = f" {member.note}" if member.note else ""
     return (
         f"📅 <@{req.user_id}> set a question of the day here: {schedule.describe()}"
-        f"{note}. First one: {when(driver.next_run(channel), schedule)}."
+        f"{note}. First one: {when(driver.next_run(channel), schedule)}.{joined}"
     ), True
 
 

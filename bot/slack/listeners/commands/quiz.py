@@ -1,6 +1,7 @@
 """`/study quiz [N] [domain]` and `/study exam [N]`: the quiz service's questions, posted.
 
-- `/study quiz [N] [domain]` posts N (≤ 5) questions in the channel; only the asker can answer.
+- `/study quiz [N] [domain]` shows N (≤ 5) questions to the asker only (the command's response
+  URL); each result replaces its question, privately, with a "Share in channel" button.
 - `/study exam [N]` opens the DM (conversations.open) and runs an N-question mock exam there.
 
 The answers come back through the buttons (`bot.slack.listeners.actions.quiz_answers`).
@@ -21,7 +22,7 @@ from bot.records import RecordsUnavailable
 from bot.slack.asking import RECORDS_DOWN, SERVICE_DOWN
 from bot.slack.commands import AckReply, CommandRequest, Subcommand
 from bot.slack.mrkdwn import escape
-from bot.slack.quiz_messages import post_question, refusal
+from bot.slack.quiz_messages import post_question, refusal, show_privately
 from bot.slack.replies import open_dm, respond_to
 
 if TYPE_CHECKING:
@@ -92,7 +93,7 @@ def _quiz_ack(req: CommandRequest, deps: SlackDeps) -> AckReply | None:
         parse_quiz_args(req.args, deps.service.blueprint)
     except ValueError as e:
         return {"response_type": "ephemeral", "text": str(e)}
-    return None  # the question is posted to the channel
+    return None  # the questions come through the response URL
 
 
 def _quiz_work(req: CommandRequest, deps: SlackDeps, client: WebClient, respond: Respond) -> None:
@@ -112,7 +113,7 @@ def _quiz_work(req: CommandRequest, deps: SlackDeps, client: WebClient, respond:
         if shown.question.question_id in seen:
             break  # the bank has no more distinct questions for this learner right now
         seen.add(shown.question.question_id)
-        if post_question(client, deps, shown, request_id=req.request_id, respond=respond) is None:
+        if not show_privately(respond, shown, request_id=req.request_id):
             return
 
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.records import RecordsUnavailable
+from bot.slack.asking import RECORDS_DOWN
 from bot.slack.blocks import error_blocks
 from bot.slack.commands import AckReply, CommandRequest, Subcommand
 from bot.slack.replies import open_dm, respond_to
@@ -190,7 +191,7 @@ def _stats_work(
         figures = deps.service.channel_stats(req.channel_id, period)
     except RecordsUnavailable as e:
         log.error("Request %s: stats unavailable: %s", req.request_id, e)
-        respond_to(respond, req.request_id, text=str(e), blocks=error_blocks(str(e)))
+        respond_to(respond, req.request_id, text=RECORDS_DOWN, blocks=error_blocks(RECORDS_DOWN))
         return
     settings = deps.service.settings
     target = (settings.stats_channel or "").strip()
@@ -245,7 +246,7 @@ def _me_work(req: CommandRequest, deps: SlackDeps, client: WebClient, respond: R
         progress = deps.service.learner_progress(req.user_id)
     except RecordsUnavailable as e:
         log.error("Request %s: progress unavailable: %s", req.request_id, e)
-        respond_to(respond, req.request_id, text=str(e), blocks=error_blocks(str(e)))
+        respond_to(respond, req.request_id, text=RECORDS_DOWN, blocks=error_blocks(RECORDS_DOWN))
         return
     respond_to(
         respond,

@@ -1,7 +1,8 @@
 """The `/study` slash command (under any name it is installed as): ack, then the subcommand.
 
-The ack is the subcommand's `on_ack` reply (a usage line, the help) or empty; its `work` runs
-after the ack on the worker pool. An unknown subcommand gets the help.
+The ack is the subcommand's `on_ack` reply (a usage line, the help, "searching…") or empty; its
+`work` runs after the ack on the worker pool. Text that names no subcommand is a question; an
+empty command gets the help.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from typing import TYPE_CHECKING
 
 from bot.slack.commands import AckReply, help_reply, parse
 from bot.slack.deps import ack_then
-from bot.slack.mrkdwn import escape
 
 if TYPE_CHECKING:
     from slack_bolt import BoltContext
@@ -25,12 +25,10 @@ log = logging.getLogger(__name__)
 
 
 def study_ack(deps: SlackDeps, command: dict, context: BoltContext) -> AckReply | None:
-    """What the ack carries: the help for an unknown subcommand, else its `on_ack` reply."""
-    req = parse(command, context)
-    sub = deps.commands.get(req.name)
+    """What the ack carries: the help for an empty command, else the subcommand's `on_ack`."""
+    sub, req = deps.commands.resolve(parse(command, context))
     if sub is None:
-        intro = f"I don't know `{escape(req.name)}`." if req.name else None
-        return help_reply(req, deps, intro=intro)
+        return help_reply(req, deps)
     return sub.on_ack(req, deps) if sub.on_ack else None
 
 
@@ -38,8 +36,7 @@ def run_study(
     deps: SlackDeps, command: dict, context: BoltContext, client: WebClient, respond: Respond
 ) -> None:
     """The subcommand's work, after the ack."""
-    req = parse(command, context)
-    sub = deps.commands.get(req.name)
+    sub, req = deps.commands.resolve(parse(command, context))
     if sub is None or sub.work is None:
         return
     try:

@@ -30,4 +30,5 @@ def answer_mention(
         reply_thread_ts=thread_ts or event["ts"],
         context_thread_ts=thread_ts,
         leading_mention=True,
+        team_id=body.get("team_id") or context.team_id,
     )

@@ -1,7 +1,14 @@
-"""`message`: DMs, and replies in a thread the bot answered in (follow-ups without a mention).
+"""`message`: DMs, and follow-ups without a mention in a thread the bot answered in.
+
+A reply in a channel thread is addressed to the bot only when it comes from the person the bot
+last answered there, soon after that answer (`StudyService.is_follow_up`): "I picked C" under
+the question of the day, or a colleague's reply under an answer, gets no answer. To ask the bot
+anything else in a thread, mention it (the `app_mention` listener answers those). Threads in the
+bot's DM (the agent panel's threads included) are answered by `bot.slack.listeners.events.
+assistant`.
 
 Ignored: other bots, edits and other subtypes, the bot's own messages, top-level channel chatter,
-and channel messages that mention the bot (the `app_mention` listener answers those).
+and channel messages that mention the bot.
 """
 
 from __future__ import annotations
@@ -47,10 +54,11 @@ def answer_message(
     channel, thread_ts = event["channel"], event.get("thread_ts")
     if event.get("channel_type") != "im":
         try:
-            if not deps.service.is_bot_thread(channel, thread_ts):
+            if not deps.service.is_follow_up(channel, thread_ts, event["user"]):
+                log.debug("Event %s: a reply in %s not addressed to me", event_id, thread_ts)
                 return
         except RecordsUnavailable as e:
-            log.error("Event %s: is %s my thread? %s", event_id, thread_ts, e)
+            log.error("Event %s: is %s a follow-up? %s", event_id, thread_ts, e)
             return
     asking.answer_event(
         client,
@@ -60,4 +68,5 @@ def answer_message(
         bot_user_id=context.bot_user_id,
         reply_thread_ts=thread_ts,
         context_thread_ts=thread_ts,
+        team_id=body.get("team_id") or context.team_id,
     )
