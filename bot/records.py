@@ -533,6 +533,11 @@ class Records:
         """The records' clock (aware UTC unless a test passes another clock)."""
         return self._clock()
 
+    def ping(self) -> None:
+        """One round trip to the database; RecordsUnavailable when it does not answer."""
+        with self.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+
     # -- schema
 
     def upgrade(self, revision: str = "head") -> None:

@@ -14,7 +14,11 @@ Front ends translate; everything they do with the study material and the records
   `leaderboard`;
 - schedules: the question of the day (`daily_schedule`, `save_daily_schedule`,
   `disable_daily`), review reminders (`reminder`, `save_reminder`, `disable_reminder`) and
-  weekly leaderboards (`leaderboard_setting`, `save_leaderboard`, `disable_leaderboard`).
+  weekly leaderboards (`leaderboard_setting`, `save_leaderboard`, `disable_leaderboard`);
+- operations: `readiness` (what `GET /readyz` reports).
+
+Questions, answers by mode, LLM fallbacks, duplicates and quiz answers are counted here for
+`GET /metrics` (`bot.metrics`), whichever front end they came from.
 """
 
 from __future__ import annotations
@@ -28,10 +32,18 @@ from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
+from bot import metrics
 from bot.daily import DailyStore, Schedule
 from bot.leaderboard import LeaderboardSetting, LeaderboardStore, Standings, standings
 from bot.quiz_bank import FillStats
-from bot.quiz_service import EXAM_QUESTIONS, DailyRecap, Grade, QuizService, ShownQuestion
+from bot.quiz_service import (
+    EXAM_QUESTIONS,
+    DailyRecap,
+    Grade,
+    QuizError,
+    QuizService,
+    ShownQuestion,
+)
 from bot.records import RecordedAsk, Records, RecordsUnavailable
 from bot.reminders import ReminderSetting, ReminderStore
 from bot.stats import DEFAULT_PERIOD, ChannelStats, LearnerProgress, StudyStats
@@ -40,6 +52,7 @@ from knowledge.blueprint import Blueprint, load_blueprint
 from knowledge.drafts import DraftFn, DraftingChatModel
 from knowledge.retrieve import Retriever
 from knowledge.settings import Settings
+from knowledge.store import StoreError
 from knowledge.types import Answer
 
 log = logging.getLogger(__name__)
@@ -54,6 +67,17 @@ LONG_QUESTION_NOTE = "Your question was long, so I answered its first {n:,} char
 
 class EmptyQuestion(ValueError):
     """The question had no text."""
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """What `GET /readyz` reports: each dependency's state, in words safe to show anyone."""
+
+    checks: dict[str, str]  # database | store -> ok | unavailable | empty
+
+    @property
+    def ready(self) -> bool:
+        return all(state == "ok" for state in self.checks.values())
 
 
 @dataclass(frozen=True)
@@ -192,7 +216,9 @@ class StudyService:
         """
         started = time.monotonic()
         answer = self.ask(question, who, where, thread, on_draft=on_draft)
-        latency_ms = int((time.monotonic() - started) * 1000)
+        seconds = time.monotonic() - started
+        self._count_answer(answer, seconds)
+        latency_ms = int(seconds * 1000)
         try:
             ask_id = self.record_ask(
                 question,
@@ -205,6 +231,12 @@ class StudyService:
         except RecordsUnavailable as e:
             return Asked(answer, None, str(e))
         return Asked(answer, ask_id)
+
+    def _count_answer(self, answer: Answer, seconds: float) -> None:
+        metrics.ANSWERS.labels(answer.mode).inc()
+        metrics.ANSWER_SECONDS.labels(answer.mode).observe(seconds)
+        if answer.mode == "extractive" and getattr(self.generator, "chat_model", None) is not None:
+            metrics.LLM_FALLBACKS.inc()  # a model is configured, yet the answer is extracted
 
     def record_ask(
         self,
@@ -235,7 +267,10 @@ class StudyService:
     def claim_delivery(self, delivery_id: str | None, where: str, message: str | None) -> bool:
         """True exactly once per delivery id and per message, across processes (retries and
         a second event for the same message get False)."""
-        return self.records.claim_event(delivery_id, where, message)
+        first = self.records.claim_event(delivery_id, where, message)
+        if not first:
+            metrics.DUPLICATES_DROPPED.labels("event").inc()
+        return first
 
     def is_bot_thread(self, where: str, thread: str) -> bool:
         """Whether the bot answered in this thread."""
@@ -274,7 +309,14 @@ class StudyService:
 
     def answer_question(self, token: str, who: str, choices: Sequence[int]) -> Grade:
         """Grade an answer (0-based option indices); recorded once per person and post."""
-        return self.quiz.answer(token, who, choices)
+        try:
+            grade = self.quiz.answer(token, who, choices)
+        except QuizError:
+            metrics.QUIZ_ANSWERS.labels("refused").inc()
+            raise
+        result = "repeat" if grade.already_answered else ("correct" if grade.correct else "wrong")
+        metrics.QUIZ_ANSWERS.labels(result).inc()
+        return grade
 
     def quiz_result(self, token: str, who: str) -> tuple[ShownQuestion, Grade] | None:
         """A question and `who`'s recorded answer to it (to share it), or None when they have
@@ -383,3 +425,21 @@ class StudyService:
     def leaderboard(self, channel: str, *, now: datetime | None = None) -> Standings:
         """The channel's standings over the last 7 days (accuracy, minimum answers)."""
         return standings(self.records, channel, now or self.records.now())
+
+    # -- operations ----------------------------------------------------------------------------
+
+    def readiness(self) -> Readiness:
+        """Whether the records answer and the store holds chunks (details go to the log)."""
+        checks = {}
+        try:
+            self.records.ping()
+            checks["database"] = "ok"
+        except RecordsUnavailable as e:
+            log.warning("Not ready: %s", e)
+            checks["database"] = "unavailable"
+        try:
+            checks["store"] = "ok" if self.retriever.store.count() > 0 else "empty"
+        except StoreError as e:
+            log.warning("Not ready: %s", e)
+            checks["store"] = "unavailable"
+        return Readiness(checks)
