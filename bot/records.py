@@ -412,21 +412,50 @@ def answer_from_details(
 # --------------------------------------------------------------------------- engine and API
 
 
+class InvalidDatabaseURL(RecordsUnavailable, ValueError):
+    """DATABASE_URL cannot be used as written; the message says what to write instead."""
+
+
+URL_EXAMPLES = "e.g. postgresql://user:password@host:5432/studybot or sqlite:////data/studybot.db"
+
+
 def normalize_url(url: str | URL) -> URL:
-    """`postgres://` and `postgresql://` use psycopg 3 (the installed driver)."""
-    u = make_url(url) if isinstance(url, str) else url
+    """`postgres://` and `postgresql://` use psycopg 3 (the installed driver).
+
+    InvalidDatabaseURL (one sentence, never the password) when the URL cannot be used.
+    """
+    try:
+        u = make_url(url) if isinstance(url, str) else url
+    except (exc.ArgumentError, ValueError) as e:
+        reason = "" if isinstance(e, exc.ArgumentError) else f" ({str(e).splitlines()[0]})"
+        raise InvalidDatabaseURL(
+            f"DATABASE_URL is not a database URL I can read{reason}: write it as {URL_EXAMPLES}."
+        ) from None
     if u.drivername in ("postgres", "postgresql"):
         u = u.set(drivername="postgresql+psycopg")
     if u.get_backend_name() not in ("sqlite", "postgresql"):
-        raise ValueError(
+        raise InvalidDatabaseURL(
             f"DATABASE_URL must be a sqlite:/// or postgresql:// URL, not {u.drivername}://."
         )
     return u
 
 
 def make_engine(url: str | URL) -> Engine:
-    """An engine with the house settings: SQLite WAL + busy timeout + FKs, PG connect timeout."""
+    """An engine with the house settings: SQLite WAL + busy timeout + FKs, PG connect timeout.
+
+    InvalidDatabaseURL when the URL cannot be used (unknown driver, bad port, ...).
+    """
     u = normalize_url(url)
+    try:
+        return _engine(u)
+    except (exc.ArgumentError, ValueError, TypeError) as e:
+        raise InvalidDatabaseURL(
+            f"DATABASE_URL ({u.render_as_string(hide_password=True)}) cannot be used: "
+            f"{str(e).splitlines()[0].rstrip('.')}; write it as {URL_EXAMPLES}."
+        ) from None
+
+
+def _engine(u: URL) -> Engine:
     if u.get_backend_name() == "sqlite":
         memory = u.database in (None, "", ":memory:")
         kwargs: dict[str, Any] = {

@@ -53,6 +53,7 @@ from knowledge.drafts import DraftFn, DraftingChatModel
 from knowledge.retrieve import Retriever
 from knowledge.settings import Settings
 from knowledge.store import StoreError
+from knowledge.text import strip_controls
 from knowledge.types import Answer
 
 log = logging.getLogger(__name__)
@@ -170,9 +171,10 @@ class StudyService:
         `on_draft` receives the model's reply piece by piece as it is written (LLM mode only);
         the returned Answer, after the citation check, is what counts. Records nothing (see
         `ask_and_record`). Raises EmptyQuestion for blank input, StoreError when the store is
-        unavailable and RecordsUnavailable when a follow-up's thread cannot be read.
+        unavailable and RecordsUnavailable when a follow-up's thread cannot be read. Terminal
+        escapes and control characters are taken out first.
         """
-        question = " ".join(question.split())
+        question = " ".join(strip_controls(question).split())
         if not question:
             raise EmptyQuestion("Ask a question about the study material.")
         note = None
