@@ -112,6 +112,7 @@ class Ask(Base):
         sa.Index(None, "channel_id", "thread_ts"),
         sa.Index(None, "user_id", "created_at"),
         sa.Index("ix_asks_stats_channel", "channel_id", "created_at", "user_id"),  # 0004: stats
+        sa.Index(None, "created_at"),  # 0006: retention
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -158,7 +159,10 @@ class SlackEvent(Base):
     """Claimed Slack deliveries: a retry or a second event for the same message finds its row."""
 
     __tablename__ = "slack_events"
-    __table_args__ = (sa.UniqueConstraint("channel_id", "message_ts"),)
+    __table_args__ = (
+        sa.UniqueConstraint("channel_id", "message_ts"),
+        sa.Index(None, "created_at"),  # 0006: retention
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
@@ -171,6 +175,7 @@ class BotThread(Base):
     """Threads the bot answered in: replies there are follow-ups without a new mention."""
 
     __tablename__ = "bot_threads"
+    __table_args__ = (sa.Index(None, "created_at"),)  # 0006: retention
 
     channel_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     thread_ts: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
@@ -233,6 +238,7 @@ class QuizPost(Base):
             postgresql_where=sa.text("kind = 'daily'"),
             sqlite_where=sa.text("kind = 'daily'"),
         ),
+        sa.Index(None, "created_at"),  # 0006: retention
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -407,6 +413,24 @@ def answer_from_details(
         note=details.get("note"),
         closest_topics=list(details.get("closest_topics") or []),
     )
+
+
+# --------------------------------------------------------------------------- models (0006)
+
+
+class JobRun(Base):
+    """The claim on one run of a periodic job (e.g. the daily retention prune): one replica
+    inserts the (job, period) row and runs it; the others find it taken."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (sa.UniqueConstraint("job", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(sa.String(32))
+    period: Mapped[str] = mapped_column(sa.String(32))  # e.g. the UTC date of a daily job
+    claimed_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    result: Mapped[dict | None] = mapped_column(sa.JSON)  # what the run did
 
 
 # --------------------------------------------------------------------------- engine and API

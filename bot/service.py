@@ -3,7 +3,8 @@
 Front ends translate; everything they do with the study material and the records goes through
 `StudyService`:
 
-- asking: `claim_delivery` (a message is answered once across replicas), `is_bot_thread`,
+- asking: `claim_delivery` (a message is answered once across replicas), `claim_command` (a
+  replayed slash command runs once), `is_bot_thread`,
   `is_follow_up`, `ask_and_record` (answer, then record the ask; `on_draft` sees an LLM reply
   as it is written), `answer_posted` (link the ask to the message and remember the thread for
   follow-ups), `recorded_answer` (to share it), `record_feedback`, `feedback_reason`; `ask`
@@ -24,9 +25,11 @@ Questions, answers by mode, LLM fallbacks, duplicates and quiz answers are count
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -272,6 +275,17 @@ class StudyService:
         first = self.records.claim_event(delivery_id, where, message)
         if not first:
             metrics.DUPLICATES_DROPPED.labels("event").inc()
+        return first
+
+    def claim_command(self, payload: Mapping[str, Any], where: str) -> bool:
+        """True the first time a slash command's payload is seen, across processes; a replay of
+        the same payload (a resent request) gets False. Kept as long as delivery claims."""
+        digest = hashlib.sha256(
+            json.dumps(payload, sort_keys=True, default=str).encode("utf-8")
+        ).hexdigest()
+        first = self.records.claim_event(f"cmd:{digest[:60]}", where, None)
+        if not first:
+            metrics.DUPLICATES_DROPPED.labels("command").inc()
         return first
 
     def is_bot_thread(self, where: str, thread: str) -> bool:

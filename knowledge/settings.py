@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     # On SIGTERM: requests in flight, then answers already acknowledged, get this long.
     shutdown_timeout: float = 30.0
     log_format: Literal["text", "json"] = "text"
+    # Records (asks, bot threads, unanswered quiz posts) and fetch-cache files older than this
+    # are removed by the daily retention job (one replica runs it); quiz answers are kept.
+    retention_days: int = Field(default=180, ge=1)
     lead_user_ids: StrList = Field(default_factory=list)
     # Where `/study stats` uploads its chart: unset = the lead's DM; a channel id = a thread there.
     stats_channel: str | None = None

@@ -29,6 +29,7 @@ from slack_sdk.signature import Clock, SignatureVerifier
 from slack_sdk.web import SlackResponse
 
 from bot import metrics
+from bot.retention import RetentionDriver
 from bot.slack.background import build_background
 from bot.slack.deps import SlackDeps
 from bot.slack.listeners import register_all
@@ -270,6 +271,7 @@ def create_app(
     if executor is not None:
         deps.executor = executor
     build_background(app.client, records, service, deps)  # the daily question, the nudges
+    deps.background.append(RetentionDriver(records, service.settings))
     app.use(instrument_request)
     register_all(app, deps)
     verifier = verification.verifier if verification is not None else None
@@ -295,5 +297,6 @@ def runtime_of(app: App) -> AppRuntime:
 
 
 def background_of(app: App) -> list[Background]:
-    """The app's long-running helpers (the question of the day, the nudges), not started."""
+    """The app's long-running helpers (the question of the day, the nudges, retention), not
+    started."""
     return list(runtime_of(app).deps.background)

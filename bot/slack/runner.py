@@ -174,7 +174,7 @@ def serve(
     records.upgrade()
     runner = build_runner(settings, service, records, host=host)
     background = background_of(runner.app)
-    for helper in background:  # the question-of-the-day scheduler (catches up on missed runs)
+    for helper in background:  # question of the day (catches up on missed runs), retention
         helper.start()
     if on_ready is not None:
         on_ready(runner)
