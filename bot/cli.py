@@ -365,7 +365,9 @@ def serve(
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         records = Records.from_url(settings.database_url)
         service = StudyService(settings, records=records)
-        if not service.retriever.store.exists():
+        if service.retriever.store.exists():
+            service.warm_up()
+        else:
             log.warning("The store is empty: run `studybot ingest`.")
         run(settings, service, records, host=host)
     except (ConfigError, RecordsUnavailable, StoreError, ValueError, OSError) as exc:

@@ -16,7 +16,7 @@ Front ends translate; everything they do with the study material and the records
 - schedules: the question of the day (`daily_schedule`, `save_daily_schedule`,
   `disable_daily`), review reminders (`reminder`, `save_reminder`, `disable_reminder`) and
   weekly leaderboards (`leaderboard_setting`, `save_leaderboard`, `disable_leaderboard`);
-- operations: `readiness` (what `GET /readyz` reports).
+- operations: `readiness` (what `GET /readyz` reports), `warm_up` (before serving).
 
 Questions, answers by mode, LLM fallbacks, duplicates and quiz answers are counted here for
 `GET /metrics` (`bot.metrics`), whichever front end they came from.
@@ -66,6 +66,7 @@ TOP_K = 5
 # A reply in a thread without a mention is a follow-up only from the person the bot last
 # answered there, and only this soon after that answer.
 FOLLOW_UP_WINDOW = timedelta(minutes=10)
+WARM_UP_QUESTION = "What does the study material cover?"
 LONG_QUESTION_NOTE = "Your question was long, so I answered its first {n:,} characters."
 
 
@@ -443,6 +444,17 @@ class StudyService:
         return standings(self.records, channel, now or self.records.now())
 
     # -- operations ----------------------------------------------------------------------------
+
+    def warm_up(self) -> None:
+        """Answer one question nobody sees, so the first real ones do not pay for loading the
+        model, building the BM25 index and first-use imports (`studybot serve` calls it)."""
+        started = time.monotonic()
+        try:
+            self.ask(WARM_UP_QUESTION, "warm-up", "warm-up")
+        except (EmptyQuestion, StoreError, RecordsUnavailable) as e:
+            log.warning("Warm-up skipped: %s", e)
+            return
+        log.info("Warmed up in %.1f s", time.monotonic() - started)
 
     def readiness(self) -> Readiness:
         """Whether the records answer and the store holds chunks (details go to the log)."""

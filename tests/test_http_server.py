@@ -459,3 +459,16 @@ def test_quiz_answers_and_llm_fallbacks_are_counted(notes_settings, tmp_path):
     assert asked.answer.mode == "extractive"
     assert sample("studybot_llm_fallbacks_total") == fallbacks + 1
     records.close()
+
+
+def test_warm_up_loads_the_model_and_builds_bm25_before_the_first_question(
+    notes_settings, tmp_path, caplog
+):
+    caplog.set_level(logging.INFO)
+    records = Records.from_url(f"sqlite:///{tmp_path / 'records.db'}")
+    service = StudyService(notes_settings, records=records)
+    service.warm_up()
+    retriever = service.retriever
+    assert retriever.lexical.generation == retriever.store.generation() >= 0
+    assert any("Warmed up in" in r.getMessage() for r in caplog.records)
+    records.close()
