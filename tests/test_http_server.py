@@ -96,6 +96,15 @@ def raw_connection(address: tuple[str, int], data: bytes) -> socket.socket:
     return sock
 
 
+def exchange(address: tuple[str, int], data: bytes, timeout: float = 5) -> tuple[bytes, float]:
+    """Send `data` on a new connection; what came back until the server closed it, and when."""
+    sock = raw_connection(address, data)
+    try:
+        return read_until_closed(sock, timeout)
+    finally:
+        sock.close()
+
+
 def read_until_closed(sock: socket.socket, timeout: float) -> tuple[bytes, float]:
     """Everything the server sends until it closes the connection, and how long that took."""
     started = time.monotonic()
@@ -136,12 +145,8 @@ def test_a_signed_body_that_is_not_json_is_400_not_a_crash(server, caplog):
 
 
 def test_a_body_over_the_cap_is_refused_before_it_is_read(server):
-    sock = raw_connection(
-        server.address,
-        b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: 50000000\r\n\r\n",
-    )
-    data, _ = read_until_closed(sock, 5)
-    sock.close()
+    head = b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: 50000000\r\n\r\n"
+    data, _ = exchange(server.address, head)
     assert data.startswith(b"HTTP/1.1 413")
 
 
@@ -158,24 +163,16 @@ def test_signed_requests_still_ack_with_the_slack_retry_headers(server):
 
 
 def test_a_half_open_request_gets_408_and_is_closed_after_the_body_timeout(server):
-    sock = raw_connection(
-        server.address,
-        b'POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n{"a"',
-    )
-    data, waited = read_until_closed(sock, 5)
-    sock.close()
+    head = b'POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n{"a"'
+    data, waited = exchange(server.address, head)
     assert data.startswith(b"HTTP/1.1 408")
     assert FAST.body_timeout <= waited < FAST.body_timeout + 2
 
 
 def test_a_connection_that_never_finishes_its_headers_is_closed(server):
-    sock = raw_connection(server.address, b"POST /slack/events HTTP/1.1\r\nHost: x\r\n")
-    data, waited = read_until_closed(sock, 5)
-    sock.close()
+    data, waited = exchange(server.address, b"POST /slack/events HTTP/1.1\r\nHost: x\r\n")
     assert data == b"" and waited < FAST.header_timeout + 2
-    idle = raw_connection(server.address, b"")  # connects, sends nothing at all
-    data, waited = read_until_closed(idle, 5)
-    idle.close()
+    data, waited = exchange(server.address, b"")  # connects, sends nothing at all
     assert data == b"" and waited < FAST.header_timeout + 2
 
 
