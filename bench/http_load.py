@@ -15,7 +15,7 @@ notes (ingested first) and the fake Slack Web API from the tests (in this proces
    descriptors (/proc) every 100 ms.
 
 A first round without half-open connections gives the undisturbed figures to compare with.
-Writes bench/results/http_load.json.
+Writes bench/results/http_load.json (http_load_postgresql.json with `--db postgresql`).
 """
 
 from __future__ import annotations
@@ -399,7 +399,7 @@ def report(
     )
     print(json.dumps(summary, indent=1))
     write_results(
-        "http_load",
+        "http_load" if args.db == "sqlite" else f"http_load_{args.db}",
         {
             "db": args.db,
             "half_open": args.half_open,
