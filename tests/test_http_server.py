@@ -18,7 +18,6 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -38,6 +37,7 @@ from tests.test_slack_app import (
     SECRET,
     DrainableExecutor,
     FakeStudyService,
+    Harness,
     envelope,
     mention,
     settings_for,
@@ -47,14 +47,8 @@ REPO = Path(__file__).resolve().parents[1]
 FAST = HttpLimits(body_timeout=0.5, header_timeout=0.5, keepalive_timeout=1, max_connections=500)
 
 
-@dataclass
-class Server:
-    fake: FakeSlackAPI
-    records: Records
-    service: FakeStudyService
-    runner: HttpRunner
-    executor: DrainableExecutor
-    sender: SlackSender
+class Server(Harness):
+    """The Slack tests' harness, plus raw access to the HTTP server."""
 
     @property
     def address(self) -> tuple[str, int]:
