@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -350,24 +351,29 @@ def serve(
     host: Annotated[str, typer.Option(help="HTTP mode: address to listen on.")] = "0.0.0.0",
 ) -> None:
     """Run the Slack app: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on STUDYBOT_PORT."""
-    import logging
-
+    from bot.logs import configure_logging
     from bot.records import Records, RecordsUnavailable
     from bot.service import StudyService
     from bot.slack.app import ConfigError
     from bot.slack.runner import serve as run
     from knowledge.store import StoreError
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = _settings()
+    configure_logging(settings.log_format)
+    log = logging.getLogger("studybot")
     try:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         records = Records.from_url(settings.database_url)
         service = StudyService(settings, records=records)
-        if not service.retriever.store.exists():
-            err.print("[yellow]warning:[/yellow] the store is empty; run `studybot ingest`.")
+        if service.retriever.store.exists():
+            service.warm_up()
+        else:
+            log.warning("The store is empty: run `studybot ingest`.")
         run(settings, service, records, host=host)
-    except (ConfigError, RecordsUnavailable, StoreError, ValueError) as exc:
+    except (ConfigError, RecordsUnavailable, StoreError, ValueError, OSError) as exc:
+        if settings.log_format == "json":  # every line on stderr is a JSON object
+            log.error("%s", exc)
+            raise typer.Exit(1) from None
         _fail(str(exc))
 
 

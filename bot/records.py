@@ -112,6 +112,7 @@ class Ask(Base):
         sa.Index(None, "channel_id", "thread_ts"),
         sa.Index(None, "user_id", "created_at"),
         sa.Index("ix_asks_stats_channel", "channel_id", "created_at", "user_id"),  # 0004: stats
+        sa.Index(None, "created_at"),  # 0006: retention
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -158,7 +159,10 @@ class SlackEvent(Base):
     """Claimed Slack deliveries: a retry or a second event for the same message finds its row."""
 
     __tablename__ = "slack_events"
-    __table_args__ = (sa.UniqueConstraint("channel_id", "message_ts"),)
+    __table_args__ = (
+        sa.UniqueConstraint("channel_id", "message_ts"),
+        sa.Index(None, "created_at"),  # 0006: retention
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
@@ -171,6 +175,7 @@ class BotThread(Base):
     """Threads the bot answered in: replies there are follow-ups without a new mention."""
 
     __tablename__ = "bot_threads"
+    __table_args__ = (sa.Index(None, "created_at"),)  # 0006: retention
 
     channel_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     thread_ts: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
@@ -233,6 +238,7 @@ class QuizPost(Base):
             postgresql_where=sa.text("kind = 'daily'"),
             sqlite_where=sa.text("kind = 'daily'"),
         ),
+        sa.Index(None, "created_at"),  # 0006: retention
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -409,24 +415,71 @@ def answer_from_details(
     )
 
 
+# --------------------------------------------------------------------------- models (0006)
+
+
+class JobRun(Base):
+    """The claim on one run of a periodic job (e.g. the daily retention prune): one replica
+    inserts the (job, period) row and runs it; the others find it taken."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (sa.UniqueConstraint("job", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(sa.String(32))
+    period: Mapped[str] = mapped_column(sa.String(32))  # e.g. the UTC date of a daily job
+    claimed_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    result: Mapped[dict | None] = mapped_column(sa.JSON)  # what the run did
+
+
 # --------------------------------------------------------------------------- engine and API
 
 
+class InvalidDatabaseURL(RecordsUnavailable, ValueError):
+    """DATABASE_URL cannot be used as written; the message says what to write instead."""
+
+
+URL_EXAMPLES = "e.g. postgresql://user:password@host:5432/studybot or sqlite:////data/studybot.db"
+
+
 def normalize_url(url: str | URL) -> URL:
-    """`postgres://` and `postgresql://` use psycopg 3 (the installed driver)."""
-    u = make_url(url) if isinstance(url, str) else url
+    """`postgres://` and `postgresql://` use psycopg 3 (the installed driver).
+
+    InvalidDatabaseURL (one sentence, never the password) when the URL cannot be used.
+    """
+    try:
+        u = make_url(url) if isinstance(url, str) else url
+    except (exc.ArgumentError, ValueError) as e:
+        reason = "" if isinstance(e, exc.ArgumentError) else f" ({str(e).splitlines()[0]})"
+        raise InvalidDatabaseURL(
+            f"DATABASE_URL is not a database URL I can read{reason}: write it as {URL_EXAMPLES}."
+        ) from None
     if u.drivername in ("postgres", "postgresql"):
         u = u.set(drivername="postgresql+psycopg")
     if u.get_backend_name() not in ("sqlite", "postgresql"):
-        raise ValueError(
+        raise InvalidDatabaseURL(
             f"DATABASE_URL must be a sqlite:/// or postgresql:// URL, not {u.drivername}://."
         )
     return u
 
 
 def make_engine(url: str | URL) -> Engine:
-    """An engine with the house settings: SQLite WAL + busy timeout + FKs, PG connect timeout."""
+    """An engine with the house settings: SQLite WAL + busy timeout + FKs, PG connect timeout.
+
+    InvalidDatabaseURL when the URL cannot be used (unknown driver, bad port, ...).
+    """
     u = normalize_url(url)
+    try:
+        return _engine(u)
+    except (exc.ArgumentError, ValueError, TypeError) as e:
+        raise InvalidDatabaseURL(
+            f"DATABASE_URL ({u.render_as_string(hide_password=True)}) cannot be used: "
+            f"{str(e).splitlines()[0].rstrip('.')}; write it as {URL_EXAMPLES}."
+        ) from None
+
+
+def _engine(u: URL) -> Engine:
     if u.get_backend_name() == "sqlite":
         memory = u.database in (None, "", ":memory:")
         kwargs: dict[str, Any] = {
@@ -532,6 +585,11 @@ class Records:
     def now(self) -> datetime:
         """The records' clock (aware UTC unless a test passes another clock)."""
         return self._clock()
+
+    def ping(self) -> None:
+        """One round trip to the database; RecordsUnavailable when it does not answer."""
+        with self.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
 
     # -- schema
 

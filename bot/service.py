@@ -3,7 +3,8 @@
 Front ends translate; everything they do with the study material and the records goes through
 `StudyService`:
 
-- asking: `claim_delivery` (a message is answered once across replicas), `is_bot_thread`,
+- asking: `claim_delivery` (a message is answered once across replicas), `claim_command` (a
+  replayed slash command runs once), `is_bot_thread`,
   `is_follow_up`, `ask_and_record` (answer, then record the ask; `on_draft` sees an LLM reply
   as it is written), `answer_posted` (link the ask to the message and remember the thread for
   follow-ups), `recorded_answer` (to share it), `record_feedback`, `feedback_reason`; `ask`
@@ -14,24 +15,38 @@ Front ends translate; everything they do with the study material and the records
   `leaderboard`;
 - schedules: the question of the day (`daily_schedule`, `save_daily_schedule`,
   `disable_daily`), review reminders (`reminder`, `save_reminder`, `disable_reminder`) and
-  weekly leaderboards (`leaderboard_setting`, `save_leaderboard`, `disable_leaderboard`).
+  weekly leaderboards (`leaderboard_setting`, `save_leaderboard`, `disable_leaderboard`);
+- operations: `readiness` (what `GET /readyz` reports), `warm_up` (before serving).
+
+Questions, answers by mode, LLM fallbacks, duplicates and quiz answers are counted here for
+`GET /metrics` (`bot.metrics`), whichever front end they came from.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
+from bot import metrics
 from bot.daily import DailyStore, Schedule
 from bot.leaderboard import LeaderboardSetting, LeaderboardStore, Standings, standings
 from bot.quiz_bank import FillStats
-from bot.quiz_service import EXAM_QUESTIONS, DailyRecap, Grade, QuizService, ShownQuestion
+from bot.quiz_service import (
+    EXAM_QUESTIONS,
+    DailyRecap,
+    Grade,
+    QuizError,
+    QuizService,
+    ShownQuestion,
+)
 from bot.records import RecordedAsk, Records, RecordsUnavailable
 from bot.reminders import ReminderSetting, ReminderStore
 from bot.stats import DEFAULT_PERIOD, ChannelStats, LearnerProgress, StudyStats
@@ -40,6 +55,8 @@ from knowledge.blueprint import Blueprint, load_blueprint
 from knowledge.drafts import DraftFn, DraftingChatModel
 from knowledge.retrieve import Retriever
 from knowledge.settings import Settings
+from knowledge.store import StoreError
+from knowledge.text import strip_controls
 from knowledge.types import Answer
 
 log = logging.getLogger(__name__)
@@ -49,11 +66,23 @@ TOP_K = 5
 # A reply in a thread without a mention is a follow-up only from the person the bot last
 # answered there, and only this soon after that answer.
 FOLLOW_UP_WINDOW = timedelta(minutes=10)
+WARM_UP_QUESTION = "What does the study material cover?"
 LONG_QUESTION_NOTE = "Your question was long, so I answered its first {n:,} characters."
 
 
 class EmptyQuestion(ValueError):
     """The question had no text."""
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """What `GET /readyz` reports: each dependency's state, in words safe to show anyone."""
+
+    checks: dict[str, str]  # database | store -> ok | unavailable | empty
+
+    @property
+    def ready(self) -> bool:
+        return all(state == "ok" for state in self.checks.values())
 
 
 @dataclass(frozen=True)
@@ -146,9 +175,10 @@ class StudyService:
         `on_draft` receives the model's reply piece by piece as it is written (LLM mode only);
         the returned Answer, after the citation check, is what counts. Records nothing (see
         `ask_and_record`). Raises EmptyQuestion for blank input, StoreError when the store is
-        unavailable and RecordsUnavailable when a follow-up's thread cannot be read.
+        unavailable and RecordsUnavailable when a follow-up's thread cannot be read. Terminal
+        escapes and control characters are taken out first.
         """
-        question = " ".join(question.split())
+        question = " ".join(strip_controls(question).split())
         if not question:
             raise EmptyQuestion("Ask a question about the study material.")
         note = None
@@ -192,7 +222,9 @@ class StudyService:
         """
         started = time.monotonic()
         answer = self.ask(question, who, where, thread, on_draft=on_draft)
-        latency_ms = int((time.monotonic() - started) * 1000)
+        seconds = time.monotonic() - started
+        self._count_answer(answer, seconds)
+        latency_ms = int(seconds * 1000)
         try:
             ask_id = self.record_ask(
                 question,
@@ -205,6 +237,12 @@ class StudyService:
         except RecordsUnavailable as e:
             return Asked(answer, None, str(e))
         return Asked(answer, ask_id)
+
+    def _count_answer(self, answer: Answer, seconds: float) -> None:
+        metrics.ANSWERS.labels(answer.mode).inc()
+        metrics.ANSWER_SECONDS.labels(answer.mode).observe(seconds)
+        if answer.mode == "extractive" and getattr(self.generator, "chat_model", None) is not None:
+            metrics.LLM_FALLBACKS.inc()  # a model is configured, yet the answer is extracted
 
     def record_ask(
         self,
@@ -235,7 +273,21 @@ class StudyService:
     def claim_delivery(self, delivery_id: str | None, where: str, message: str | None) -> bool:
         """True exactly once per delivery id and per message, across processes (retries and
         a second event for the same message get False)."""
-        return self.records.claim_event(delivery_id, where, message)
+        first = self.records.claim_event(delivery_id, where, message)
+        if not first:
+            metrics.DUPLICATES_DROPPED.labels("event").inc()
+        return first
+
+    def claim_command(self, payload: Mapping[str, Any], where: str) -> bool:
+        """True the first time a slash command's payload is seen, across processes; a replay of
+        the same payload (a resent request) gets False. Kept as long as delivery claims."""
+        digest = hashlib.sha256(
+            json.dumps(payload, sort_keys=True, default=str).encode("utf-8")
+        ).hexdigest()
+        first = self.records.claim_event(f"cmd:{digest[:60]}", where, None)
+        if not first:
+            metrics.DUPLICATES_DROPPED.labels("command").inc()
+        return first
 
     def is_bot_thread(self, where: str, thread: str) -> bool:
         """Whether the bot answered in this thread."""
@@ -274,7 +326,14 @@ class StudyService:
 
     def answer_question(self, token: str, who: str, choices: Sequence[int]) -> Grade:
         """Grade an answer (0-based option indices); recorded once per person and post."""
-        return self.quiz.answer(token, who, choices)
+        try:
+            grade = self.quiz.answer(token, who, choices)
+        except QuizError:
+            metrics.QUIZ_ANSWERS.labels("refused").inc()
+            raise
+        result = "repeat" if grade.already_answered else ("correct" if grade.correct else "wrong")
+        metrics.QUIZ_ANSWERS.labels(result).inc()
+        return grade
 
     def quiz_result(self, token: str, who: str) -> tuple[ShownQuestion, Grade] | None:
         """A question and `who`'s recorded answer to it (to share it), or None when they have
@@ -383,3 +442,32 @@ class StudyService:
     def leaderboard(self, channel: str, *, now: datetime | None = None) -> Standings:
         """The channel's standings over the last 7 days (accuracy, minimum answers)."""
         return standings(self.records, channel, now or self.records.now())
+
+    # -- operations ----------------------------------------------------------------------------
+
+    def warm_up(self) -> None:
+        """Answer one question nobody sees, so the first real ones do not pay for loading the
+        model, building the BM25 index and first-use imports (`studybot serve` calls it)."""
+        started = time.monotonic()
+        try:
+            self.ask(WARM_UP_QUESTION, "warm-up", "warm-up")
+        except (EmptyQuestion, StoreError, RecordsUnavailable) as e:
+            log.warning("Warm-up skipped: %s", e)
+            return
+        log.info("Warmed up in %.1f s", time.monotonic() - started)
+
+    def readiness(self) -> Readiness:
+        """Whether the records answer and the store holds chunks (details go to the log)."""
+        checks = {}
+        try:
+            self.records.ping()
+            checks["database"] = "ok"
+        except RecordsUnavailable as e:
+            log.warning("Not ready: %s", e)
+            checks["database"] = "unavailable"
+        try:
+            checks["store"] = "ok" if self.retriever.store.count() > 0 else "empty"
+        except StoreError as e:
+            log.warning("Not ready: %s", e)
+            checks["store"] = "unavailable"
+        return Readiness(checks)

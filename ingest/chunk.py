@@ -11,6 +11,12 @@ from ingest.document import Document
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[*`])")
 _PARAGRAPH = re.compile(r"\n\s*\n")
+# A chunk is cut to at most this many characters per token of its budget (4,800 for 200
+# tokens). A word the tokenizer cannot split (minified code, base64, one 5 MB "word") counts
+# as a single unknown token however long it is, so the token budget alone lets it through
+# whole. Prose runs about 4.5 characters a token; in the study guide and 500 AWS pages the
+# longest window has 19 (a JSON code block), so real chunks are never cut by this.
+MAX_CHARS_PER_TOKEN = 24
 
 
 @dataclass
@@ -104,5 +110,25 @@ def chunk_document(
             else:
                 continue
         for window in split_text(text, budget, overlap_tokens, count_tokens):
-            chunks.append(RawChunk(window, path, len(chunks), section.objective_hint))
+            for part in cap_length(window, budget * MAX_CHARS_PER_TOKEN):
+                chunks.append(RawChunk(part, path, len(chunks), section.objective_hint))
     return chunks
+
+
+def cap_length(text: str, max_chars: int) -> list[str]:
+    """`text` as parts of at most `max_chars` characters: whole words where they fit, a word
+    longer than that cut into slices. Text within the cap comes back as it is."""
+    if len(text) <= max_chars:
+        return [text]
+    parts: list[str] = []
+    current = ""
+    for word in text.split():
+        slices = [word[i : i + max_chars] for i in range(0, len(word), max_chars)]
+        for piece in slices:
+            if current and len(current) + 1 + len(piece) > max_chars:
+                parts.append(current)
+                current = ""
+            current = f"{current} {piece}" if current else piece
+    if current:
+        parts.append(current)
+    return parts

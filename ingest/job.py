@@ -39,5 +39,5 @@ def build_pipeline(
         store.reset()
         (settings.data_dir / MANIFEST_FILE).unlink(missing_ok=True)
     fetcher = Fetcher(fetch_policy(settings), settings.fetch_cache_dir)
-    resolver = SourceResolver(fetcher, mirrors)
+    resolver = SourceResolver(fetcher, mirrors, max_bytes=settings.fetch_max_bytes)
     return IngestPipeline(settings, blueprint, embeddings, store, resolver, progress=progress)

@@ -153,7 +153,7 @@ class IngestPipeline:
                 location, depth, prefix = queue.popleft()
                 links = self._ingest_one(location, summary)
                 if links and options.follow_links:
-                    for link in filter(followable, links):
+                    for link in (x for x in links if followable(x, location)):
                         if depth == 0:
                             enqueue(link, 1, crawl_prefix(link) if _is_url(link) else None)
                         elif prefix and depth < options.max_depth and link.startswith(prefix):
@@ -166,7 +166,10 @@ class IngestPipeline:
         finally:
             self.manifest.save()
         if self._changed:
-            LexicalIndex(self.settings.lexical_dir).rebuild(self.store, self.store.generation())
+            # Bumped again at the end: a replica that rebuilt its BM25 index during the run
+            # (after the first bump) saw part of the writes; this tells it to rebuild again.
+            generation = self.store.bump_generation()
+            LexicalIndex(self.settings.lexical_dir).rebuild(self.store, generation)
         summary.seconds = time.perf_counter() - started
         return summary
 

@@ -52,10 +52,13 @@ class Mirror:
             url = url.rstrip("/") + "/index.html"
         return url
 
-    def local_path(self, url: str) -> Path:
+    def local_path(self, url: str) -> Path | None:
+        """The mirror's copy of `url`, or None when the URL's path leads outside the mirror
+        folder (`dg/../../../../tmp/x.html`, or a symlink out of it)."""
         rel = self.canonical(url)[len(self.prefix) :]
         stem = rel[: -len(".html")] if rel.endswith(".html") else rel
-        return self.directory / f"{stem}.md"
+        path = (self.directory / f"{stem}.md").resolve()
+        return path if path.is_relative_to(self.directory) else None
 
 
 @dataclass
@@ -71,9 +74,16 @@ class Loaded:
 class SourceResolver:
     """Turns locations into bytes: local files, mirrored URLs, or fetched URLs."""
 
-    def __init__(self, fetcher: Fetcher | None, mirrors: Iterable[Mirror] = ()) -> None:
+    def __init__(
+        self,
+        fetcher: Fetcher | None,
+        mirrors: Iterable[Mirror] = (),
+        *,
+        max_bytes: int | None = None,
+    ) -> None:
         self.fetcher = fetcher
         self.mirrors = list(mirrors)
+        self.max_bytes = max_bytes  # local and mirrored files, like fetched pages
 
     def canonical(self, location: str) -> str:
         """One name per document, so a page reached twice is read once."""
@@ -91,11 +101,13 @@ class SourceResolver:
             for mirror in self.mirrors:
                 if mirror.covers(source):
                     path = mirror.local_path(source)
+                    if path is None:
+                        raise SourceError(f"outside the mirror folder {mirror.directory}")
                     if not path.is_file():
                         raise SourceError(
                             f"not in the mirror ({path.name} missing in {mirror.directory})"
                         )
-                    return Loaded(source, _read(path), "text/markdown", path)
+                    return Loaded(source, _read(path, self.max_bytes), "text/markdown", path)
             if self.fetcher is None:
                 raise SourceError("URL fetching is disabled")
             try:
@@ -104,18 +116,30 @@ class SourceResolver:
                 raise SourceError(str(exc)) from exc
             return Loaded(source, result.body, result.content_type)
         path = Path(source)
-        return Loaded(source, _read(path), mimetypes.guess_type(path.name)[0], path)
+        return Loaded(source, _read(path, self.max_bytes), mimetypes.guess_type(path.name)[0], path)
 
 
-def _read(path: Path) -> bytes:
+def _read(path: Path, max_bytes: int | None = None) -> bytes:
+    """A local file's bytes; SourceError when it is missing, a folder, unreadable or larger
+    than `max_bytes` (the same cap as for fetched pages, STUDYBOT_FETCH_MAX_BYTES)."""
     if not path.exists():
         raise SourceError("no such file")
     if path.is_dir():
         raise SourceError("is a folder")
     try:
-        return path.read_bytes()
+        size = path.stat().st_size
+        if max_bytes is not None and size > max_bytes:
+            raise SourceError(
+                f"too large: {size / 1e6:.1f} MB (the cap is {max_bytes / 1e6:.1f} MB, "
+                "STUDYBOT_FETCH_MAX_BYTES)"
+            )
+        with path.open("rb") as fh:
+            data = fh.read(max_bytes + 1) if max_bytes is not None else fh.read()
     except OSError as exc:
         raise SourceError(f"unreadable: {exc.strerror or exc}") from exc
+    if max_bytes is not None and len(data) > max_bytes:  # grew since stat, or not a regular file
+        raise SourceError(f"too large: over {max_bytes / 1e6:.1f} MB (STUDYBOT_FETCH_MAX_BYTES)")
+    return data
 
 
 def expand_locations(locations: Iterable[str]) -> tuple[list[str], list[tuple[str, str]]]:
@@ -149,10 +173,21 @@ def crawl_prefix(url: str) -> str:
     return url.rsplit("/", 1)[0] + "/"
 
 
-def followable(link: str) -> bool:
-    """Links worth following: web pages and documents, not images or archives."""
+def followable(link: str, page: str | None = None) -> bool:
+    """Links worth following from `page`: web pages and documents, not images or archives.
+
+    A link to a local file is followed only from a local page, only inside that page's folder
+    (resolved, so `..` and symlinks cannot leave it) and only to a supported document type: a
+    guide cannot pull `/etc/...` or `../secrets.md` into the store.
+    """
     if link.startswith(("mailto:", "javascript:", "tel:")):
         return False
-    path = urlparse(link).path if is_url(link) else link
-    suffix = Path(path).suffix.lower()
-    return suffix not in _SKIP_SUFFIXES
+    if is_url(link):
+        return Path(urlparse(link).path).suffix.lower() not in _SKIP_SUFFIXES
+    if len(urlparse(link).scheme) > 1:  # file:, ftp:, ...: never (a drive letter is no scheme)
+        return False
+    if page is None or is_url(page):
+        return page is None and Path(link).suffix.lower() not in _SKIP_SUFFIXES
+    folder = Path(page).expanduser().resolve().parent
+    target = Path(link).expanduser().resolve()
+    return target.is_relative_to(folder) and target.suffix.lower() in SUPPORTED_SUFFIXES

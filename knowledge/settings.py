@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -69,6 +69,18 @@ class Settings(BaseSettings):
 
     # Slack.
     port: int = 3000
+    # HTTP mode (`studybot serve` without SLACK_APP_TOKEN), served by uvicorn.
+    http_max_connections: int = 1000  # open connections + requests; beyond it new ones get 503
+    http_header_timeout: float = 10.0  # seconds a client has to send a request's headers
+    http_body_timeout: float = 10.0  # ... and its body; then 408 and the connection is closed
+    http_keepalive_timeout: int = 5  # an idle keep-alive connection is closed after this
+    http_dispatch_threads: int = 16  # threads that hand verified requests to Bolt
+    # On SIGTERM: requests in flight, then answers already acknowledged, get this long.
+    shutdown_timeout: float = 30.0
+    log_format: Literal["text", "json"] = "text"
+    # Records (asks, bot threads, unanswered quiz posts) and fetch-cache files older than this
+    # are removed by the daily retention job (one replica runs it); quiz answers are kept.
+    retention_days: int = Field(default=180, ge=1)
     lead_user_ids: StrList = Field(default_factory=list)
     # Where `/study stats` uploads its chart: unset = the lead's DM; a channel id = a thread there.
     stats_channel: str | None = None

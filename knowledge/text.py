@@ -1,5 +1,6 @@
 """Plain-text helpers shared by answers and questions: Markdown cleaning, terms, term lines.
 
+`strip_controls` takes terminal escapes and control characters out of typed text;
 `clean_inline` turns one line of Markdown/HTML into the text a reader sees; `content_terms`
 gives the content words of a text (lower-cased, lightly stemmed, stop words removed), the unit
 every overlap test in `knowledge.answer` and the quiz generators counts in; `is_term_line` spots
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -105,3 +107,32 @@ def is_term_line(line: str, next_line: str = "") -> bool:
         and len(line.split()) <= 8
         and not line.rstrip().endswith((".", "!", "?", ",", ";", ":"))
     )
+
+
+# ANSI/VT escape sequences: CSI (ESC [ ... final, or the 8-bit CSI), OSC (ESC ] ... BEL or ST),
+# other string controls (DCS, SOS, PM, APC up to ST) and two-character ESC sequences.
+_ESCAPES = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b[ -/]*[0-~]?"
+)
+_KEPT_FORMAT = frozenset("\u200c\u200d")  # zero-width (non-)joiners: part of emoji and scripts
+
+
+def strip_controls(text: str) -> str:
+    """`text` without terminal escape sequences and control characters.
+
+    ANSI escapes (colours, cursor moves, OSC titles and links) are removed whole; other control
+    characters (C0, C1, DEL) become spaces, so words they separated stay apart; invisible format
+    characters (bidi overrides, zero-width spaces, BOM) are dropped, except the zero-width
+    joiners that emoji and some scripts need.
+    """
+    text = _ESCAPES.sub(" ", text)
+    out = []
+    for ch in text:
+        category = unicodedata.category(ch)
+        if category == "Cc":
+            out.append(" ")
+        elif category != "Cf" or ch in _KEPT_FORMAT:
+            out.append(ch)
+    return "".join(out)

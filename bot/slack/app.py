@@ -2,7 +2,8 @@
 
 Socket Mode when SLACK_APP_TOKEN is set, else HTTP (see `bot.slack.runner`). Listeners always
 ack at once and do the work on a worker pool (`bot.slack.deps.ack_then`), so Slack gets its 200
-within milliseconds.
+within milliseconds. Every verified request is counted by type, and the Web API client counts
+its errors and 429s (`bot.metrics`).
 """
 
 from __future__ import annotations
@@ -12,24 +13,34 @@ import re
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App
 from slack_bolt.error import BoltError
 from slack_bolt.middleware.request_verification import RequestVerification
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
 )
 from slack_sdk.signature import Clock, SignatureVerifier
+from slack_sdk.web import SlackResponse
 
+from bot import metrics
+from bot.retention import RetentionDriver
 from bot.slack.background import build_background
 from bot.slack.deps import SlackDeps
 from bot.slack.listeners import register_all
 
 if TYPE_CHECKING:
+    from slack_bolt import BoltContext
+    from slack_bolt.response import BoltResponse
+    from slack_sdk.http_retry.request import HttpRequest
+    from slack_sdk.http_retry.response import HttpResponse
+    from slack_sdk.http_retry.state import RetryState
+
     from bot.records import Records
     from bot.service import StudyService
     from bot.slack.deps import Background
@@ -89,17 +100,89 @@ def api_url(settings: Settings) -> str:
     return url if url.endswith("/") else url + "/"
 
 
+class InstrumentedWebClient(WebClient):
+    """The Web API client, counting failed calls by method and Slack's error code."""
+
+    @classmethod
+    def like(cls, client: WebClient) -> InstrumentedWebClient:
+        """An instrumented client with `client`'s token, URL, timeouts and retry handlers."""
+        copy = cls(
+            token=client.token,
+            base_url=client.base_url,
+            timeout=client.timeout,
+            ssl=client.ssl,
+            proxy=client.proxy,
+            headers=dict(client.headers),
+            logger=client.logger,
+            retry_handlers=client.retry_handlers,
+        )
+        copy.default_params = dict(client.default_params)
+        return copy
+
+    def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:
+        try:
+            return super().api_call(api_method, **kwargs)
+        except SlackApiError as e:
+            code = e.response.get("error") if e.response is not None else None
+            metrics.SLACK_API_ERRORS.labels(api_method, str(code or "unknown")).inc()
+            raise
+        except (SlackClientError, OSError):
+            metrics.SLACK_API_ERRORS.labels(api_method, "connection").inc()
+            raise
+
+
+class CountingRateLimitHandler(RateLimitErrorRetryHandler):
+    """Waits out 429s (Retry-After) like Slack's handler, counting every one by method."""
+
+    def can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is not None and response.status_code == 429:
+            method = request.url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+            metrics.SLACK_API_RATE_LIMITED.labels(method).inc()
+        return super().can_retry(state=state, request=request, response=response, error=error)
+
+
 def build_client(settings: Settings, token: str) -> WebClient:
-    """A Web API client that waits out 429s (Retry-After) and retries dropped connections."""
-    return WebClient(
+    """A Web API client that waits out 429s (Retry-After), retries dropped connections and
+    counts both (`bot.metrics`)."""
+    return InstrumentedWebClient(
         token=token,
         base_url=api_url(settings),
         timeout=API_TIMEOUT_S,
         retry_handlers=[
-            RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+            CountingRateLimitHandler(max_retry_count=RATE_LIMIT_RETRIES),
             ConnectionErrorRetryHandler(max_retry_count=CONNECTION_RETRIES),
         ],
     )
+
+
+def request_type(body: dict) -> str:
+    """What a Slack request is, for the metrics: the event type (app_mention, message, ...),
+    slash_command, or the payload type (block_actions, view_submission, ...)."""
+    if body.get("command"):
+        return "slash_command"
+    if body.get("type") == "event_callback":
+        return str((body.get("event") or {}).get("type") or "event")
+    return str(body.get("type") or "unknown")
+
+
+def instrument_request(
+    body: dict,
+    context: BoltContext,
+    next: Callable[[], BoltResponse],  # noqa: A002
+) -> BoltResponse:
+    """Bolt middleware: count every verified request by type, and give its listeners a Web API
+    client that counts errors (Bolt builds a plain one per request)."""
+    metrics.SLACK_REQUESTS.labels(request_type(body)).inc()
+    if context.client is not None and not isinstance(context.client, InstrumentedWebClient):
+        context["client"] = InstrumentedWebClient.like(context.client)
+    return next()
 
 
 class _SafeVerifier(SignatureVerifier):
@@ -188,14 +271,32 @@ def create_app(
     if executor is not None:
         deps.executor = executor
     build_background(app.client, records, service, deps)  # the daily question, the nudges
+    deps.background.append(RetentionDriver(records, service.settings))
+    app.use(instrument_request)
     register_all(app, deps)
-    setattr(app, _BACKGROUND, deps.background)  # started by `runner.serve` (studybot serve)
+    verifier = verification.verifier if verification is not None else None
+    setattr(app, _RUNTIME, AppRuntime(deps, verifier))  # used by `bot.slack.runner`
     return app
 
 
-_BACKGROUND = "studybot_background"
+@dataclass(frozen=True)
+class AppRuntime:
+    """What the runner needs from an app: the listeners' deps (background helpers, the worker
+    pool to drain on shutdown) and, in HTTP mode, the signature check for raw bodies."""
+
+    deps: SlackDeps
+    verifier: SignatureVerifier | None
+
+
+_RUNTIME = "studybot_runtime"
+
+
+def runtime_of(app: App) -> AppRuntime:
+    """The runtime `create_app` attached to `app`."""
+    return getattr(app, _RUNTIME)
 
 
 def background_of(app: App) -> list[Background]:
-    """The app's long-running helpers (the question-of-the-day scheduler), not yet started."""
-    return list(getattr(app, _BACKGROUND, []))
+    """The app's long-running helpers (the question of the day, the nudges, retention), not
+    started."""
+    return list(runtime_of(app).deps.background)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import inspect
 import logging
+import threading
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+from bot import metrics
 from bot.slack.commands import CommandRouter
 
 if TYPE_CHECKING:
@@ -49,16 +51,37 @@ class SlackDeps:
         )
     )
 
+    _in_flight: set[Future] = field(default_factory=set, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
     def run_later(self, work: Callable[..., None], **kwargs: object) -> Future:
         """Run `work` on the worker pool; an exception is logged, never lost."""
         future = self.executor.submit(work, **kwargs)
-        future.add_done_callback(_log_failure)
+        with self._lock:
+            self._in_flight.add(future)
+        metrics.WORK_IN_FLIGHT.inc()
+        future.add_done_callback(self._finished)
         return future
 
+    def drain(self, timeout: float) -> int:
+        """Wait up to `timeout` seconds for the work already handed over (answers to requests
+        that were acknowledged); returns how many did not finish in time."""
+        with self._lock:
+            pending = set(self._in_flight)
+        if not pending:
+            return 0
+        log.info("Finishing %d answer(s) in flight (up to %.0f s)", len(pending), timeout)
+        _, not_done = wait(pending, timeout=timeout)
+        if not_done:
+            log.error("%d answer(s) still running after %.0f s: abandoned", len(not_done), timeout)
+        return len(not_done)
 
-def _log_failure(future: Future) -> None:
-    if not future.cancelled() and future.exception() is not None:
-        log.error("Background Slack work failed", exc_info=future.exception())
+    def _finished(self, future: Future) -> None:
+        with self._lock:
+            self._in_flight.discard(future)
+        metrics.WORK_IN_FLIGHT.dec()
+        if not future.cancelled() and future.exception() is not None:
+            log.error("Background Slack work failed", exc_info=future.exception())
 
 
 def ack_then(

@@ -1,23 +1,24 @@
-"""Run the Bolt app: Socket Mode when SLACK_APP_TOKEN is set, else an HTTP server.
+"""Run the Bolt app: Socket Mode when SLACK_APP_TOKEN is set, else an HTTP server (uvicorn).
 
 HTTP serves `POST /slack/events` (events, slash commands, interactivity: point all three Request
-URLs at it) and `GET /healthz`, on the stdlib's threading HTTP server through Bolt's
-`BoltRequest`; put TLS in front of it (Slack only calls https URLs).
+URLs at it), `GET /healthz`, `GET /readyz` and `GET /metrics` (see `bot.slack.asgi`) on uvicorn
+with the limits of `bot.slack.http_server`; put TLS in front of it (Slack only calls https
+URLs). On SIGTERM or SIGINT, `serve` stops accepting, lets requests in flight finish, then the
+answers already acknowledged (the worker pool), each within STUDYBOT_SHUTDOWN_TIMEOUT.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Protocol
 
-from slack_bolt.request import BoltRequest
-
-from bot.slack.app import background_of, check_settings, create_app
+from bot.slack.app import background_of, check_settings, create_app, runtime_of
+from bot.slack.asgi import EVENTS_PATH, HttpLimits, build_asgi
+from bot.slack.http_server import bind, server_for
 
 if TYPE_CHECKING:
     from slack_bolt import App
@@ -29,65 +30,89 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EVENTS_PATH = "/slack/events"
-HEALTH_PATH = "/healthz"
-MAX_BODY_BYTES = 1 << 20  # Slack payloads are a few KB
+START_TIMEOUT_S = 15
 
 
 class Runner(Protocol):
+    app: App
+
     def serve_forever(self) -> None: ...
 
     def stop(self) -> None: ...
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    # The stdlib default backlog is 5: a burst of Slack deliveries would wait for SYN retries.
-    request_queue_size = 256
-
-
 class HttpRunner:
-    """Bolt over `http.server`: `runner.start_in_thread()` in tests, `serve_forever()` in prod."""
+    """The app over uvicorn: `runner.start_in_thread()` in tests, `serve_forever()` in prod.
+
+    The socket is bound at construction, so `port` is known (port 0 picks a free one).
+    """
 
     def __init__(
-        self, app: App, *, host: str = "0.0.0.0", port: int = 3000, path: str = EVENTS_PATH
+        self,
+        app: App,
+        *,
+        host: str = "0.0.0.0",
+        port: int = 3000,
+        limits: HttpLimits | None = None,
     ) -> None:
         self.app = app
-        self.path = path
-        self._server = _Server((host, port), _handler_for(app, path))
+        self.path = EVENTS_PATH
+        self.limits = limits or HttpLimits()
+        runtime = runtime_of(app)
+        asgi = build_asgi(
+            app,
+            verifier=runtime.verifier,
+            readiness=runtime.deps.service.readiness,
+            limits=self.limits,
+        )
+        self._socket = bind(host, port)
+        self._server = server_for(asgi, self.limits)
         self._thread: threading.Thread | None = None
-        self._serving = threading.Event()
+        self._state = threading.Lock()
+        self._serving = self._closed = False
 
     @property
     def port(self) -> int:
-        return int(self._server.server_address[1])
+        return int(self._socket.getsockname()[1])
 
     @property
     def url(self) -> str:
-        host = self._server.server_address[0]
+        host = self._socket.getsockname()[0]
+        host = "127.0.0.1" if host == "0.0.0.0" else host
         return f"http://{host}:{self.port}"
 
     def serve_forever(self) -> None:
+        """Serve until `stop()` or SIGINT/SIGTERM (in the main thread); returns after a graceful
+        shutdown (requests in flight answered). A signal is re-raised once uvicorn is done."""
+        with self._state:
+            if self._closed:  # stopped before it started
+                return
+            self._serving = True
         log.info("studybot listening on %s%s (HTTP mode)", self.url, self.path)
-        self._serving.set()
         try:
-            self._server.serve_forever(poll_interval=0.1)
+            self._server.run(sockets=[self._socket])
         finally:
-            self._serving.clear()
-            self._server.server_close()
+            self._socket.close()
 
     def start_in_thread(self) -> threading.Thread:
         self._thread = threading.Thread(target=self.serve_forever, name="slack-http", daemon=True)
         self._thread.start()
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not self._server.started and self._thread.is_alive():
+            if time.monotonic() > deadline:
+                raise RuntimeError("the HTTP server did not start")
+            time.sleep(0.01)
         return self._thread
 
     def stop(self) -> None:
-        if self._serving.is_set():
-            self._server.shutdown()
+        """Stop serving (gracefully) and wait for the thread `start_in_thread` started."""
+        self._server.should_exit = True
+        with self._state:
+            if not self._serving and not self._closed:
+                self._closed = True
+                self._socket.close()
         if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server.server_close()
+            self._thread.join(timeout=self.limits.shutdown_timeout + 5)
 
     def __enter__(self) -> HttpRunner:
         self.start_in_thread()
@@ -95,59 +120,6 @@ class HttpRunner:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def _handler_for(app: App, path: str) -> type[BaseHTTPRequestHandler]:
-    class SlackHandler(BaseHTTPRequestHandler):
-        server_version = "studybot"
-
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-            log.debug("%s %s", self.address_string(), format % args)
-
-        def do_GET(self) -> None:  # noqa: N802
-            if self.path.partition("?")[0] == HEALTH_PATH:
-                self._send(200, {"content-type": ["application/json"]}, '{"ok": true}')
-            else:
-                self._send(404, {}, "")
-
-        def do_POST(self) -> None:  # noqa: N802
-            request_path, _, query = self.path.partition("?")
-            if request_path != path:
-                self._send(404, {}, "")
-                return
-            try:
-                length = int(self.headers.get("Content-Length") or -1)
-            except ValueError:
-                length = -1
-            if length < 0:
-                self._send(411, {}, "")
-                return
-            if length > MAX_BODY_BYTES:
-                self._send(413, {}, "")
-                return
-            body = self.rfile.read(length).decode("utf-8", errors="replace")
-            headers = {k.lower(): self.headers.get_all(k) or [] for k in set(self.headers.keys())}
-            try:
-                resp = app.dispatch(BoltRequest(body=body, query=query, headers=headers))
-            except Exception:
-                log.exception("Dispatching a Slack request failed")
-                self._send(500, {}, "")
-                return
-            self._send(resp.status, resp.headers, resp.body)
-
-        def _send(self, status: int, headers: dict, body: str | dict) -> None:
-            data = (body if isinstance(body, str) else json.dumps(body)).encode("utf-8")
-            self.send_response(status)
-            for name, values in headers.items():
-                if name.lower() == "content-length":
-                    continue
-                for value in values if isinstance(values, list | tuple) else [values]:
-                    self.send_header(name, value)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-    return SlackHandler
 
 
 class SocketModeRunner:
@@ -183,7 +155,7 @@ def build_runner(
     app = create_app(settings, service, records, client=client)
     if app_token is not None:
         return SocketModeRunner(app, app_token)
-    return HttpRunner(app, host=host, port=settings.port)
+    return HttpRunner(app, host=host, port=settings.port, limits=HttpLimits.from_settings(settings))
 
 
 def serve(
@@ -194,11 +166,15 @@ def serve(
     host: str = "0.0.0.0",
     on_ready: Callable[[Runner], None] | None = None,
 ) -> None:
-    """Migrate the records, then run until SIGINT/SIGTERM (what `studybot serve` calls)."""
+    """Migrate the records, then run until SIGINT/SIGTERM (what `studybot serve` calls).
+
+    Stopping: the runner finishes the requests in flight, then the answers already
+    acknowledged get up to STUDYBOT_SHUTDOWN_TIMEOUT, then the background helpers stop.
+    """
     records.upgrade()
     runner = build_runner(settings, service, records, host=host)
     background = background_of(runner.app)
-    for helper in background:  # the question-of-the-day scheduler (catches up on missed runs)
+    for helper in background:  # question of the day (catches up on missed runs), retention
         helper.start()
     if on_ready is not None:
         on_ready(runner)
@@ -215,5 +191,7 @@ def serve(
     finally:
         if isinstance(runner, SocketModeRunner):
             runner.stop()
+        runtime_of(runner.app).deps.drain(settings.shutdown_timeout)
         for helper in background:
             helper.stop()
+        log.info("studybot stopped")
