@@ -35,6 +35,7 @@ from bot.quiz_types import (
 )
 from bot.records import Clock, QuizAttempt, Records, Review, utcnow
 from bot.selection import (
+    BALANCE_WINDOW,
     HISTORY_WINDOW,
     NO_REPEAT,
     Card,
@@ -264,13 +265,26 @@ class QuizService:
             .where(ATTEMPT.c.user_id == who, ATTEMPT.c.created_at >= now - HISTORY_WINDOW)
             .group_by(ATTEMPT.c.domain)
         )
+        session_q = (
+            sa.select(QUESTION.c.domain, sa.func.count())
+            .join(QUESTION, QUESTION.c.id == POST.c.question_id)
+            .where(POST.c.user_id == who, POST.c.created_at >= now - BALANCE_WINDOW)
+            .where(QUESTION.c.blueprint == self.blueprint.id)
+            .group_by(QUESTION.c.domain)
+        )
         with self.records.begin() as conn:
             cards = [Card(q, d, due) for q, d, due in conn.execute(cards_q)]
             last_shown = {q: at for q, at in conn.execute(shown_q)}
             recent = set(last_shown) | {q for (q,) in conn.execute(answered_q)}
             history = {d: (int(r or 0), int(n)) for d, n, r in conn.execute(history_q)}
+            shown = {d: int(n) for d, n in conn.execute(session_q)}
         return LearnerState(
-            bank=bank, cards=cards, recent=recent, history=history, last_shown=last_shown
+            bank=bank,
+            cards=cards,
+            recent=recent,
+            history=history,
+            last_shown=last_shown,
+            shown_by_domain=shown,
         )
 
     # -- posts and answers ---------------------------------------------------------------------
