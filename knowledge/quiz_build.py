@@ -281,8 +281,9 @@ class Builder:
             if len(chosen) >= need:
                 return
             cand = candidates[i]
-            if self.unworthy(cand) == "trivia" and self.unworthy(answers[0]) is None:
-                continue  # a table value is no plausible option beside an exam concept
+            trivia = self.unworthy(cand) == "trivia" and cand.group != answers[0].group
+            if trivia and self.unworthy(answers[0]) is None:
+                continue  # another table's value is no plausible option beside an exam concept
             if not self.compatible(cand, answers, core) or any(related(cand, c) for c in chosen):
                 continue
             chosen.append(cand)

@@ -106,6 +106,13 @@ def is_base_verb(word: str) -> bool:
     return "VERB" in lemmas and lemmas["VERB"][0] == word.lower() and "NOUN" not in lemmas
 
 
+def can_be_verb(word: str) -> bool:
+    """A word that may be a verb in its base form, nouns too ("label", "turn"): for places
+    where the grammar says a verb comes ("helps you ___", "used to ___")."""
+    verbs = _lemmas(word).get("VERB")
+    return bool(verbs) and verbs[0] == word.lower()
+
+
 def gerund_base(word: str) -> str | None:
     """ "debugging" -> "debug"; None when ``word`` is not a verb's -ing form."""
     low = word.lower()
@@ -230,23 +237,23 @@ def _verb_phrase(words: list[str]) -> str | None:
         return f"{first} {inner}" if inner else None
     if first in _PURPOSE and rest and rest[0].lower() == "to":
         after = rest[1:]
-        return " ".join(after) if after and is_base_verb(after[0]) else None
+        return " ".join(after) if after and can_be_verb(after[0]) else None
     if first in _ENABLING:
         while rest and rest[0].lower().strip(",") in _BENEFICIARIES:
             rest = rest[1:]
         if rest and rest[0].lower() == "to":
             rest = rest[1:]
-        return " ".join(rest) if rest and is_base_verb(rest[0]) else None
+        return " ".join(rest) if rest and can_be_verb(rest[0]) else None
     if first in ("uses", "use"):
         if "to" not in [w.lower() for w in rest]:
             return None  # "uses the default value …": how it works, not what it is for
         after = rest[[w.lower() for w in rest].index("to") + 1 :]
-        return " ".join(after) if after and is_base_verb(after[0]) else None
+        return " ".join(after) if after and can_be_verb(after[0]) else None
     if first in ("makes", "make") and [w.lower() for w in rest[:2]] == ["it", "easy"]:
         after = rest[2:]
         while after and after[0].lower() in ("for", "you", "to"):
             after = after[1:]
-        return " ".join(after) if after and is_base_verb(after[0]) else None
+        return " ".join(after) if after and can_be_verb(after[0]) else None
     if first in _PROVIDING or first in _VAGUE_VERBS:
         return None  # "provides X": a noun need, phrased by the caller if it wants
     base = verb_base(first)

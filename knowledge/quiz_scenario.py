@@ -210,12 +210,12 @@ def _label(entity: Entity, distractors: Sequence[Entity] = ()) -> str:
 def _decision_candidates(
     builder: Builder, decision: Decision, siblings: Sequence[Decision]
 ) -> list[Entity]:
-    """Wrong options for a decision: the list's other choices, then the answer's kind."""
-    out: list[Entity] = []
-    for other in siblings:
-        out += [a for a in other.answers if not any(related(a, n) for n in decision.named)]
+    """Wrong options for a decision: the answer's siblings (one kind by the material's own
+    account), the list's other choices of that kind, then the answer's pool."""
     first = decision.answers[0]
-    out += builder.corpus.groups.get(first.group, [])
+    out: list[Entity] = list(builder.corpus.groups.get(first.group, []))
+    for other in siblings:
+        out += [a for a in other.answers if a.noun == first.noun]
     out += builder.corpus.pools.get(first.pool or "", [])
     unique = list({id(e): e for e in out}.values())
     return [e for e in unique if not any(related(e, n) for n in decision.named)]
