@@ -41,7 +41,10 @@ COMPATIBLE_KINDS = (
     frozenset({"mode", "option"}),
 )  # fmt: skip
 _UNKNOWN = frozenset({"name"})
-_GENERIC = frozenset({"amazon", "aw", "aws", "sagemaker", "data", "model", "team", "need"})
+_GENERIC = frozenset(  # stems of scenario words that say nothing about the answer
+    {"amazon", "aw", "aws", "sagemaker", "data", "model", "team", "need", "company", "must"}
+    | {"want", "should", "servic", "solution", "scientist", "engineer", "requirement"}
+)
 _QUOTED = re.compile(r"“([^”]+)”")
 _QUESTION_TAIL = re.compile(r"\s*(?:Which|What)\b[^.?!]*\?\s*$")
 

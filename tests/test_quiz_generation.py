@@ -399,3 +399,55 @@ def test_generate_falls_back_to_offline_questions_when_the_model_fails(
         [POLLY], BLUEPRINT, chat_model=chat_model, rng=random.Random(0), multi_share=0.0
     )
     assert [q.generator for q in questions] == ["llm"] and stats.valid == 1
+
+
+# --------------------------------------------------------------------------------------------
+# The model's questions pass the same relevance and key-safety checks
+# --------------------------------------------------------------------------------------------
+
+XGB_PARAMS = StoredChunk(
+    "chunk-xgb-params",
+    "| Parameter Name | Description |\n| --- | --- |\n"
+    "| max_depth | Maximum depth of a tree; deeper trees fit more complex patterns. |\n"
+    "| subsample | Ratio of the training instances sampled for each tree. |\n"
+    "| eta | Step size shrinkage used in updates to prevent overfitting. |\n"
+    "| gamma | Minimum loss reduction required to make a further partition on a leaf node. |",
+    {
+        "source": "https://docs.aws.amazon.com/sagemaker/latest/dg/xgboost_hyperparameters.html",
+        "title": "XGBoost Hyperparameters",
+        "title_path": "XGBoost Hyperparameters",
+        "domain": 3,
+        "objective": "3.4",
+        "position": 1,
+    },
+)
+TRIVIA = {
+    "stem": "Which XGBoost hyperparameter sets the maximum depth of a tree?",
+    "options": ["max_depth", "subsample", "eta", "gamma"],
+    "answers": ["max_depth"],
+    "explanation": "max_depth is the maximum depth of a tree; deeper trees fit more patterns.",
+}
+WRONG_KEY = {  # Transcribe, a distractor here, is what the stem describes
+    **GOOD,
+    "stem": "A company must turn spoken audio from support calls into text. Which service?",
+}
+MIXED = {**GOOD, "options": ["Amazon Polly", "Amazon Transcribe", "k-means", "XGBoost"]}
+
+
+@pytest.mark.parametrize(
+    ("reply", "chunks", "reason"),
+    [
+        (TRIVIA, [XGB_PARAMS], "llm_trivia"),
+        (WRONG_KEY, [POLLY], "llm_key_unsafe_lexical"),
+        (MIXED, [POLLY], "llm_mixed_kinds"),
+    ],
+)
+def test_model_questions_get_the_relevance_and_key_safety_checks(
+    fake, chat_model, reply, chunks, reason
+):
+    fake.responder = lambda body: json.dumps(reply)
+    questions, stats = generate(
+        chunks, BLUEPRINT, chat_model=chat_model, rng=random.Random(0), multi_share=0.0
+    )
+    assert stats.rejected[reason] == 1, dict(stats.rejected)
+    assert all(q.generator != "llm" for q in questions)  # what stands in is offline
