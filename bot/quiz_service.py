@@ -44,9 +44,11 @@ from bot.selection import (
     pick_daily,
     pick_next,
 )
+from knowledge.quiz_material import Material
 from knowledge.types import DomainTag
 
 if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
     from langchain_core.language_models import BaseChatModel
 
     from knowledge.blueprint import Blueprint
@@ -84,7 +86,8 @@ class QuizService:
 
     Thread-safe; one instance serves every front end of a process. ``clock`` returns aware
     datetimes (UTC); ``rng`` drives every random choice; ``scheduler`` is the FSRS scheduler
-    (``Scheduler()`` by default; tests pass ``Scheduler(enable_fuzzing=False)``).
+    (``Scheduler()`` by default; tests pass ``Scheduler(enable_fuzzing=False)``);
+    ``embeddings`` (the store's model) lets bank fills check key safety by embedding too.
     """
 
     def __init__(
@@ -98,6 +101,7 @@ class QuizService:
         clock: Clock = utcnow,
         rng: random.Random | None = None,
         scheduler: Scheduler | None = None,
+        embeddings: Embeddings | None = None,
     ) -> None:
         self.settings = settings
         self.records = records
@@ -109,6 +113,8 @@ class QuizService:
         self.exams = MockExams(records, blueprint, self.posts, self.rng)
         self.grader = Grader(records, self.posts, self.exams, scheduler or Scheduler(), self.now)
         self._store = store
+        self.embeddings = embeddings  # the embedding key-safety check when filling the bank
+        self._material: tuple[int, Material] | None = None  # (store generation, what it read)
         self._fill_lock = threading.Lock()
         # domain (None = all) -> store generation at which a gap fill added nothing new
         self._exhausted: dict[int | None, int] = {}
@@ -175,9 +181,20 @@ class QuizService:
                 chat_model=self.chat_model,
                 domain=d,
                 count=count,
+                embeddings=self.embeddings,
+                material=self._read_material(store),
             )
         log.info("quiz bank fill (domain %s): %s", d, stats.to_dict())
         return stats
+
+    def _read_material(self, store: KnowledgeStore) -> Material:
+        """The store's chunks as question generation reads them, kept until an ingest changes
+        the store (a gap fill then costs generation only)."""
+        generation = store.generation()
+        if self._material is None or self._material[0] != generation:
+            chunks = quiz_bank.load_chunks(store)
+            self._material = (generation, Material.read(chunks, self.blueprint))
+        return self._material[1]
 
     def _fill_gap(self, domain: int | None, *, quiet: bool = True) -> bool:
         """Fill the bank for one domain (None: all) on demand; True when something was added.

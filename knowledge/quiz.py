@@ -98,6 +98,7 @@ def generate(
     rng: random.Random,
     multi_share: float = 0.3,
     page_share: float = MAX_PAGE_SHARE,
+    material: Material | None = None,
 ) -> tuple[list[Question], GenerationStats]:
     """Questions from ``chunks``: validated, checked, near-duplicates dropped, with stats.
 
@@ -108,12 +109,14 @@ def generate(
     lexical one always runs). ``domain`` keeps one exam domain (the other domains' chunks still
     lend sibling terms as distractors). No source supplies more than ``page_share`` of the
     result (see `cap_per_source`). ``count`` caps the result (offline questions are then spread
-    round-robin across objectives, in ``rng`` order). Deterministic for a given ``rng`` state
-    (and, with a model, its replies).
+    round-robin across objectives, in ``rng`` order). ``material``: ``chunks`` already read by
+    `Material.read` (a caller that generates often from the same store keeps it). Deterministic
+    for a given ``rng`` state (and, with a model, its replies).
     """
     started = time.perf_counter()
     stats = GenerationStats()
-    material = Material.read(chunks, blueprint, stats)
+    material = material or Material.read(chunks, blueprint, stats)
+    chunks = chunks or [view.chunk for view in material.views]
     keeper = _Keeper(blueprint, QuestionChecks(material, embeddings), stats)
     if chat_model is None:
         _offline_run(keeper, chunks, material, rng, domain)
