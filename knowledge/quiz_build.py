@@ -44,6 +44,11 @@ GENERIC_TOKENS = frozenset(
     {"amazon", "aw", "aws", "sagemaker", "data", "model", "learn", "machin", "algorithm"}
 )  # (stemmed) words of names that give nothing away
 
+#: Kind nouns that need their heading's words to mean anything in a stem.
+VAGUE_NOUNS = frozenset(
+    {"type", "option", "mode", "method", "setting", "feature", "model", "component", "task"}
+    | {"tool", "family", "class", "block", "pattern", "policy", "function", "variable"}
+)
 _WORDS = re.compile(r"[a-z0-9]+")
 _stem_cached = lru_cache(maxsize=200_000)(stem_word)
 
@@ -87,8 +92,8 @@ def stem_label(entity: Entity, pooled: bool) -> str:
         return "SageMaker feature"
     if pooled and is_service(entity.name):
         return "AWS service"
-    if pooled:
-        return entity.noun or entity.label
+    if pooled:  # a bare "type" or "mode" says nothing: "problem type", "input mode"
+        return entity.label if entity.noun in VAGUE_NOUNS else entity.noun or entity.label
     if entity.label == "service" and is_service(entity.name):
         return "AWS service"
     return entity.label
@@ -154,7 +159,7 @@ def leaks(stem: str, answers: Sequence[Entity], others: Sequence[Entity]) -> boo
     tokens = _tokens(stem) - STOPWORDS
     other_words = {w for o in others for w in _name_words(o.name)}
     for entity in answers:
-        if mention_pattern(entity).search(stem):
+        if mention_pattern(entity).search(stem) or _spelled_out(entity.name, stem):
             return True
         for word in _name_words(entity.name):
             if len(word) < 2 or word in STOPWORDS or _stem_cached(word) in GENERIC_TOKENS:
@@ -164,6 +169,17 @@ def leaks(stem: str, answers: Sequence[Entity], others: Sequence[Entity]) -> boo
             if any(_gives_away(t, word) for t in tokens):
                 return True
     return False
+
+
+def _spelled_out(name: str, stem: str) -> bool:
+    """An acronym answer whose words the stem spells out ("Amazon Virtual Private Cloud
+    (______)" for VPC)."""
+    core = VENDOR.sub("", name).strip()
+    if not re.fullmatch(r"[A-Z][A-Z0-9]{1,5}", core):
+        return False
+    words = re.findall(r"[A-Za-z][\w\-]*", stem)
+    initials = "".join(w[0] for w in words if w[0].isupper())
+    return core in initials
 
 
 def names_in(text: str, entities: Iterable[Entity]) -> bool:
@@ -307,12 +323,25 @@ class Builder:
             self.pick(pool, n - len(chosen), answers, core, chosen, objective)
             pooled = len(chosen) > before
         category = self.material.category(first)
-        if len(chosen) < n and category and pooled_ok:
+        if len(chosen) < n and pooled_ok and (category or first.noun):
             before = len(chosen)
-            wider = [e for e in self.material.by_category(category) if not self.unworthy(e)]
-            self.pick(wider, n - len(chosen), answers, core, chosen, objective)
+            self.pick(self.wider(first), n - len(chosen), answers, core, chosen, objective)
             pooled = pooled or len(chosen) > before
         return chosen, pooled
+
+    def wider(self, entity: Entity) -> list[Entity]:
+        """Exam-relevant entities of the answer's kind across the whole material: its category
+        (AWS services and features, algorithms), else its kind noun ("problem type")."""
+        category = self.material.category(entity)
+        if category:
+            members = self.material.by_category(category)
+        else:
+            members = [
+                e
+                for e in self.material.corpus.by_key.values()
+                if e.noun == entity.noun and e.label == entity.label
+            ]
+        return [e for e in {id(e): e for e in members}.values() if not self.unworthy(e)]
 
     # -- the question ---------------------------------------------------------------------------
     def question(

@@ -251,7 +251,11 @@ def _kind_of(heading: str) -> tuple[str | None, str]:
         return None, ""
     words_only = [w for w in prefix if any(c.isalnum() for c in w)]
     title_case = len(words_only) > 1 and all(w[:1].isupper() for w in words_only)
-    modifiers = [w if title_case else _lower_word(w) for w in prefix[:-1]]
+    head = prefix[:-1]
+    if not title_case and head and head[0] in ("Amazon", "AWS", "SageMaker"):
+        while head and head[0][:1].isupper():  # "Amazon SageMaker Autopilot problem types"
+            head = head[1:]  # -> "problem type": the product's name is no kind
+    modifiers = [w if title_case else _lower_word(w) for w in head]
     if modifiers and modifiers[-1] == "and" and len(modifiers) >= 2:
         other = KIND_NOUNS.get(modifiers[-2].lower())
         if other:  # "Databases and warehouses" -> "database or warehouse"
@@ -564,7 +568,7 @@ class Corpus:
             return
         noun, label = _kind_of(raw.heading)
         if noun is None and raw.noun_hint:  # "| Parameter Name |" under "LoadBalancing"
-            noun, label = raw.noun_hint, f"{raw.noun_hint} of “{raw.heading}”"
+            noun, label = raw.noun_hint, raw.noun_hint
         headed = noun is not None
         if noun is None and is_service(raw.term):
             noun, label = "service", "AWS service"

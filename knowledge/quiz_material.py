@@ -241,9 +241,11 @@ def product_names(blueprint: Blueprint, texts: Sequence[str]) -> list[tuple[str,
                 totals[key] += 1
                 written = words[i : i + size]
                 follower = words[i + size] if i + size < len(words) else ""
-                if all(w[:1].isupper() or w[:1].isdigit() for w in written) and not (
-                    follower[:1].isupper() and follower[1:2].islower()
-                ):
+                after = words[i + size + 1] if i + size + 1 < len(words) else ""
+                continued = (follower[:1].isupper() and follower[1:2].islower()) or (
+                    follower == "for" and after[:1].isupper()  # "Lookout for Vision"
+                )
+                if all(w[:1].isupper() or w[:1].isdigit() for w in written) and not continued:
                     forms.setdefault(key, Counter())[_vendor_form(words, i, written)] += 1
                 break
     names = {

@@ -176,6 +176,8 @@ def blank_question(
     blanked = pattern.sub(BLANK, sentence)
     if found is None or len(blanked.split()) < 6 or entity.noun is None or blanked.count(BLANK) > 1:
         return None
+    if re.search(rf"\b(?:a|an|An|A)\s+{BLANK}", blanked):
+        return None  # "An ______ key": the article gives the answer's first sound away
     if not builder.worth(entity):
         return None
     surface = found.group(0)

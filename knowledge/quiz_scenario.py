@@ -52,6 +52,7 @@ from knowledge.text import BULLET, clean_inline, content_terms
 MAX_NEEDS_PER_ENTITY = 6  # need questions with one answer, from different pages
 MAX_PAIRS_PER_LIST = 3  # "two requirements" questions from one decision list
 MIN_NEED_TERMS = 3  # content words a decision's need must have to stand alone
+MIN_NOUN_NEED = 6  # words of "X is a …" as a need: "a fully managed service" says nothing
 #: Kinds one uses (a need may be a noun phrase: "needs a rugged physical appliance …").
 TOOL_KINDS = AWS_KINDS | {
     "algorithm", "technique", "method", "approach", "strategy", "mode", "format", "chart",
@@ -418,7 +419,8 @@ class NeedFinder:
             elif purpose:
                 need = self.need(entity, purpose.group("vp"), verb_first=True)
             elif _KIND_NP.match(predicate):
-                need = self.need(entity, _KIND_NP.match(predicate).group("np"))
+                noun = _KIND_NP.match(predicate).group("np")
+                need = self.need(entity, noun) if len(noun.split()) >= MIN_NOUN_NEED else None
             elif verb in ("is", "are"):
                 return None
             else:
