@@ -204,9 +204,16 @@ def _entity_keys(name: str) -> frozenset[str]:
 
 
 def new_entity(
-    name: str, noun: str | None, label: str, group: str, pool: str | None, objective: str
+    name: str,
+    noun: str | None,
+    label: str,
+    group: str,
+    pool: str | None,
+    objective: str,
+    heading: str = "",
 ) -> Entity:
-    """An entity the material names without describing it (a keyword's product name)."""
+    """An entity the material names without describing it (a page's subject, a keyword's
+    product name)."""
     return Entity(
         name=name,
         key=min(_entity_keys(name)),
@@ -215,10 +222,10 @@ def new_entity(
         noun=noun,
         label=label,
         group=group,
-        heading="",
+        heading=heading,
         pool=pool,
         objective=objective,
-        headed=noun is not None,
+        headed=noun is not None and not heading,
     )
 
 
@@ -624,18 +631,8 @@ class Corpus:
         if not name:
             return
         pool = f"page:{noun}\x00{view.family}"
-        entity = Entity(
-            name=name,
-            key=min(_entity_keys(name)),
-            keys=_entity_keys(name),
-            tokens=_name_tokens(name),
-            noun=noun,
-            label=label,
-            group=f"page:{view.source}",
-            heading=view.title,
-            pool=pool,
-            objective=view.objective,
-        )
+        group = f"page:{view.source}"
+        entity = new_entity(name, noun, label, group, pool, view.objective, heading=view.title)
         members = self.page_entities.setdefault(pool, [])
         if not any(m.keys & entity.keys for m in members):
             members.append(entity)
