@@ -73,6 +73,19 @@ def related(a: Entity, b: Entity) -> bool:
     return bool(ta and tb) and (ta <= tb or tb <= ta)
 
 
+def variant_or_alternative(candidate: Entity, answer: Entity) -> bool:
+    """A candidate that does what the answer does: a variant named after it ("Ground Truth
+    Plus" for Ground Truth), or an alternative by either's own description ("Neural-network
+    alternative to LDA", "similar in purpose to Parquet")."""
+    core = answer.tokens - {"amazon", "aws", "sagemaker"}
+    if core and core < candidate.tokens - {"amazon", "aws", "sagemaker"}:
+        return True
+    return bool(
+        (candidate.description and mention_pattern(answer, case=True).search(candidate.description))
+        or (answer.description and mention_pattern(candidate, case=True).search(answer.description))
+    )
+
+
 def plural(label: str) -> str:
     """ "AWS service" -> "AWS services", "strategy" -> "strategies"."""
     head, _, last = label.rpartition(" ")
@@ -255,7 +268,7 @@ class Builder:
         """May ``candidate`` stand beside ``answers`` as a wrong option for a stem saying
         ``core``?"""
         for answer in answers:
-            if related(candidate, answer):
+            if related(candidate, answer) or variant_or_alternative(candidate, answer):
                 return False
             ours, theirs = candidate.desc_terms, answer.desc_terms
             if ours and theirs and len(ours & theirs) / len(ours | theirs) >= SIMILAR_DESCRIPTIONS:

@@ -66,7 +66,8 @@ _NO_STANDALONE = re.compile(
 _PRONOUNS = [
     (
         re.compile(
-            r"\b(?P<verb>(?:help|let|enable|allow|give|tell|show|require)s?|for|to|with|by|from)"
+            r"\b(?P<verb>(?:help|let|enable|allow|give|tell|show|require|make)(?:s|ing)?|letting"
+            r"|for|to|with|by|from)"
             r" you\b",
             re.I,
         ),
@@ -323,10 +324,12 @@ def _noun_phrase(words: list[str]) -> str | None:
     if first.endswith("ly") and not (len(words) > 2 and words[1].endswith("ed")):
         return None
     head = words[0]
-    for word in words:
+    for n, word in enumerate(words):
         bare = word.strip(",").lower()
         if bare in _NP_BOUNDARIES or word.startswith("("):
             break
+        if n > 1 and bare.endswith("ed"):
+            break  # "Docker images pre-installed with …": a participle after the head
         head = word.strip(",")
         if word.endswith(","):
             continue

@@ -195,13 +195,14 @@ class Material:
     def siblings(self, names: Sequence[str]) -> bool:
         """Whether every option is a known entity of one group (listed together by the
         material: one kind by its own account)."""
-        groups = set()
+        groups, shapes = set(), set()
         for name in names:
             entity = self.entity_named(name)
             if entity is None:
                 return False
             groups.add(entity.group)
-        return len(groups) == 1
+            shapes.add(name_shape(name) == "other")
+        return len(groups) == 1 and len(shapes) == 1  # and all AWS-named, or none
 
     def relevant(self, name: str) -> bool:
         """An exam concept (the guide or a keyword names it) that is not reference trivia."""

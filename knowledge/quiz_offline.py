@@ -178,6 +178,11 @@ def blank_question(
         return None
     if re.search(rf"\b(?:a|an|An|A)\s+{BLANK}", blanked):
         return None  # "An ______ key": the article gives the answer's first sound away
+    if re.search(rf"{BLANK}\s+(?!is |are )[a-z]+\s+(?:enables|helps|lets)\b", blanked):
+        return None  # "______ already enables you to encrypt …": a remark, not a definition
+    others = builder.material.by_category("aws")
+    if any(o.key != entity.key and mention_pattern(o, case=True).search(blanked) for o in others):
+        return None  # names another service: about an integration, not what the answer is
     if not builder.worth(entity):
         return None
     surface = found.group(0)

@@ -219,6 +219,16 @@ class ExamVocabulary:
                 return True
         return False
 
+    def _head_hits(self, form: str) -> Counter:
+        """Objectives of a short term's head noun when it is a keyword, common or not ("DL
+        Containers" -> "container")."""
+        words = stemmed(form).split()
+        if not 1 < len(words) <= 3 or words[-1] not in self.single_words:
+            return Counter()
+        return Counter(
+            o for kw in self.keywords if kw.stems.strip() == words[-1] for o in kw.objectives
+        )
+
     def _whole_keyword(self, form: str) -> bool:
         compact = flat(form).replace(" ", "")
         return any(kw.compact == compact for kw in self.keywords)
@@ -272,7 +282,7 @@ class ExamVocabulary:
             for form in _forms(answer):
                 if self._whole_keyword(form):
                     weight, whole = ANSWER_WEIGHT, True
-                hits |= self.keyword_hits(form, whole_term=True)
+                hits |= self.keyword_hits(form, whole_term=True) or self._head_hits(form)
             total = sum(hits.values())
             for objective, n in hits.items():
                 scores[objective] += weight * n / total / len(answers)

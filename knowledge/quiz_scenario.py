@@ -215,8 +215,8 @@ def _decision_candidates(
     account), the list's other choices of that kind, then the answer's pool."""
     first = decision.answers[0]
     out: list[Entity] = list(builder.corpus.groups.get(first.group, []))
-    for other in siblings:
-        out += [a for a in other.answers if a.noun == first.noun]
+    for other in siblings:  # of the answer's kind: its noun, or its group when it has none
+        out += [a for a in other.answers if (a.noun or a.group) == (first.noun or first.group)]
     out += builder.corpus.pools.get(first.pool or "", [])
     unique = list({id(e): e for e in out}.values())
     return [e for e in unique if not any(related(e, n) for n in decision.named)]
