@@ -336,6 +336,8 @@ def _noun_phrase(words: list[str]) -> str | None:
     if any(v == "is" or v == "are" for v in (w.lower() for w in words[:6])):
         return None  # a clause with its own subject ("Data is encrypted …")
     low = head.lower()
+    if low.endswith("ed") and head is words[0]:
+        return None  # "based on your data, …": a participle, no noun to need
     plural = low.endswith("s") and not low.endswith(("ss", "is", "us"))
     phrase = " ".join(words)
     gerund = low.endswith("ing") and _lemmas(low).get("NOUN", ("",))[0] != low

@@ -286,8 +286,14 @@ class ExamVocabulary:
             total = sum(hits.values())
             for objective, n in hits.items():
                 scores[objective] += weight * n / total / len(answers)
-        if not scores or (chunk_exact and not whole and chunk_objective):
+        if chunk_exact and not whole and chunk_objective:
             return chunk_objective
+        if not scores:  # the answers name no keyword: an exact tag stands, else the stem speaks
+            stem_hits = self.keyword_hits(stem) if not chunk_exact else Counter()
+            if not stem_hits or chunk_objective in stem_hits:
+                return chunk_objective
+            order = [o.id for o in self.blueprint.objectives]
+            return max(stem_hits, key=lambda o: (stem_hits[o], -order.index(o)))
         best = max(scores.values())
         top = [o for o, v in scores.items() if v >= best - 1e-9]
         if chunk_objective in top:

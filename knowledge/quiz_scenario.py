@@ -71,9 +71,9 @@ _USE_TO = re.compile(
 _WITH_YOU_CAN = re.compile(r"^With (?P<name>[^,]{3,60}), you can (?P<vp>[a-z].+)$")
 _RELATIVE = re.compile(r"^(?:is|are) (?:a|an|the)\b[^,]*?\b(?:that|which) (?P<vp>.+)$")
 _PREDICATE_PURPOSE = re.compile(
-    r"^(?:can|(?:is|are) (?:used|designed|built|intended) to|(?:is|are) (?:a|an) \S+(?: \S+)? "
-    r"(?:to|for)) (?P<vp>[a-z].+)$"
-)
+    r"^(?:(?:is|are) (?:used|designed|built|intended) to|(?:is|are) (?:a|an) \S+(?: \S+)? to)"
+    r" (?P<vp>[a-z].+)$"
+)  # not "can …": "Studio can connect only to a local repository" is a limit, not a purpose
 _KIND_NP = re.compile(
     r"^(?:is|are) (?P<np>(?:a|an) [^,;]*?\b(?:service|tool|solution|platform|feature|capability|"
     r"library|framework|engine|system|warehouse|database|algorithm))(?:\s+(?:for|that|to)\b.*)?$"
@@ -172,7 +172,8 @@ def decisions(material: Material) -> list[Decision]:
                 if len(set(content_terms(need))) < MIN_NEED_TERMS:
                     continue  # "Translation", "where is it": needs their line's context
                 head = _CHOICE_CUT.split(choice, maxsplit=1)[0]
-                parts = [p for p in _ALTERNATIVES.split(head) if p.strip()]
+                whole = material.entity_named(head)  # "Mean or median imputation" is one term
+                parts = [head] if whole else [p for p in _ALTERNATIVES.split(head) if p.strip()]
                 answers = [_resolve(material, p) for p in parts]
                 if not answers or any(a is None for a in answers):
                     continue

@@ -215,8 +215,14 @@ def test_the_domain_follows_the_answer_not_the_page():
     assert vocab.objective_of(["Amazon SageMaker Ground Truth"], "…", "4.3") == "2.1"
     assert vocab.objective_of(["Amazon Comprehend"], "entity types", "2.2") == "4.2"
     assert vocab.objective_of(["Batch transform"], "…", "1.3") == "4.4"  # not "transform"
-    # no keyword in the answer: the chunk's tag stands, whatever the stem says
-    assert vocab.objective_of(["Amazon EBS"], "training file mode", "1.1") == "1.1"
+    # no keyword in the answer: a chunk tagged by its objective heading keeps its tag ...
+    assert (
+        vocab.objective_of(["Amazon EBS"], "training file mode", "1.1", chunk_exact=True) == "1.1"
+    )
+    # ... a chunk tagged by guesswork (a documentation page) yields to the stem's keywords
+    stem = "A company needs to train and tune models for classification or regression."
+    assert vocab.objective_of(["Autopilot"], stem, "4.3") == "3.1"
+    assert vocab.objective_of(["Autopilot"], "A company needs it.", "4.3") == "4.3"
     # a partial keyword ("loss") does not move a question off an exactly tagged chunk
     assert vocab.objective_of(["Log loss"], "metric", "3.5", chunk_exact=True) == "3.5"
 
