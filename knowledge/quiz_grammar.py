@@ -240,11 +240,15 @@ def _verb_phrase(words: list[str]) -> str | None:
         after = rest[1:]
         return " ".join(after) if after and can_be_verb(after[0]) else None
     if first in _ENABLING:
+        if not rest or rest[0].lower().strip(",") not in (*_BENEFICIARIES, "to"):
+            base = first[:-1] if first.endswith("s") else first  # "enable model monitoring"
+            return " ".join([base, *rest]) if rest else None
         while rest and rest[0].lower().strip(",") in _BENEFICIARIES:
             rest = rest[1:]
         if rest and rest[0].lower() == "to":
             rest = rest[1:]
-        return " ".join(rest) if rest and can_be_verb(rest[0]) else None
+        verb = rest[1] if len(rest) > 1 and rest[0].endswith("ly") else rest[0] if rest else ""
+        return " ".join(rest) if verb and can_be_verb(verb) else None
     if first in ("uses", "use"):
         if "to" not in [w.lower() for w in rest]:
             return None  # "uses the default value …": how it works, not what it is for
