@@ -237,7 +237,7 @@ class Builder:
         None when it is an exam concept."""
         if entity.key not in self._worth:
             from_table = entity.group.endswith("\x00table")
-            if self.vocab.is_trivia(entity.name, entity.noun, from_table):
+            if self.vocab.is_trivia(entity.name, entity.noun, from_table, entity.heading):
                 self._worth[entity.key] = "trivia"
             elif not self.vocab.names(entity.name):
                 self._worth[entity.key] = "irrelevant"

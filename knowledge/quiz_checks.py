@@ -48,7 +48,7 @@ class QuestionChecks:
             return None
         entity = self.material.entity_named(answer)
         if entity is not None and vocab.is_trivia(
-            entity.name, entity.noun, entity.group.endswith("\x00table")
+            entity.name, entity.noun, entity.group.endswith("\x00table"), entity.heading
         ):
             return "trivia"
         if len(answer.split()) >= MIN_PHRASE_WORDS and (

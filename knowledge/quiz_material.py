@@ -209,7 +209,8 @@ class Material:
         entity = self.entity_named(name)
         noun = entity.noun if entity is not None else None
         from_table = entity is not None and entity.group.endswith("\x00table")
-        if self.vocab.is_trivia(name, noun, from_table):
+        heading = entity.heading if entity is not None else ""
+        if self.vocab.is_trivia(name, noun, from_table, heading):
             return False
         return self.vocab.names(name) or (
             entity is not None and entity.name != name and self.vocab.names(entity.name)

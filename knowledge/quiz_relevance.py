@@ -90,6 +90,7 @@ _IDENTIFIER = re.compile(
 )
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _VENDOR = re.compile(r"^(?:(?:amazon|aws|sagemaker)\s+)+", re.IGNORECASE)
+_KIND_WORDS = {"hyperparameters", "parameters", "release", "metrics", "settings", "options"}
 _OBJECTIVE_HEADING = re.compile(r"^\s*(\d+\.\d+)\s+\S")
 
 
@@ -166,7 +167,8 @@ class ExamVocabulary:
         self, blueprint: Blueprint, guide_text: str, corpus_texts: Sequence[str] = ()
     ) -> None:
         self.blueprint = blueprint
-        self.guide_raw = " ".join(clean_inline(line) for line in guide_text.splitlines())
+        self.guide_lines = [clean_inline(line) for line in guide_text.splitlines() if line.strip()]
+        self.guide_raw = " ".join(self.guide_lines)
         self.guide_flat = flat(self.guide_raw)
         by_keyword: dict[str, list[str]] = {}
         for objective in blueprint.objectives:
@@ -219,6 +221,17 @@ class ExamVocabulary:
                 return True
         return False
 
+    def _named_in_context(self, term: str, context: str) -> bool:
+        subjects = [w for w in re.findall(r"[A-Z][\w\-]+", context) if w.lower() not in _KIND_WORDS]
+        if not self.guide_names(term):
+            return False
+        if not subjects:
+            return True
+        pattern = re.compile(rf"(?<![\w-]){re.escape(clean_inline(term).strip('`'))}(?![\w-])")
+        return any(
+            pattern.search(line) and any(s in line for s in subjects) for line in self.guide_lines
+        )
+
     def _head_hits(self, form: str) -> Counter:
         """Objectives of a short term's head noun when it is a keyword, common or not ("DL
         Containers" -> "container")."""
@@ -250,13 +263,18 @@ class ExamVocabulary:
                 return True
         return False
 
-    def is_trivia(self, term: str, kind: str | None = None, from_table: bool = False) -> bool:
+    def is_trivia(
+        self, term: str, kind: str | None = None, from_table: bool = False, context: str = ""
+    ) -> bool:
         """Reference material the guide does not name, nor a keyword as the whole term (see
-        the module docstring)."""
+        the module docstring). A table value or identifier must be named in the context of its
+        table: ``context`` is the table's heading ("LDA Hyperparameters"), and one of its names
+        must share a guide line with the term (the notes' "Linear Learner: … `mini_batch_size`"
+        does not make LDA's `mini_batch_size` worth asking)."""
+        if from_table or identifier_shaped(term):
+            return not self._named_in_context(term, context)
         if self.guide_names(term):
             return False
-        if from_table or identifier_shaped(term):
-            return True
         whole = any(self._whole_keyword(form) for form in _forms(term))
         return (kind or "") in REFERENCE_KINDS and not whole
 

@@ -41,6 +41,7 @@ from knowledge.quiz_extract import (
     Entity,
     Entry,
     is_service,
+    mention_pattern,
     name_shape,
     split_sentences,
 )
@@ -392,8 +393,8 @@ class NeedFinder:
 
     def from_sentences(self, view: ChunkView) -> Iterator[tuple[Entity, Need, str]]:
         """(entity, need, sentence) from a page's prose: a sentence whose subject is an exam
-        entity ("Amazon Comprehend uses …", "X is a service that …", "X can …"), and "Use X to
-        …", "With X, you can …", "To …, use X" sentences."""
+        entity ("Amazon Comprehend helps you …", "X is a service that …"), and "Use X to …",
+        "With X, you can …", "To …, use X" sentences on a page about X."""
         subjects = self.subjects()
         for line in view.chunk.text.splitlines():
             if line.lstrip().startswith(("|", "#", "```")):
@@ -401,11 +402,13 @@ class NeedFinder:
             for sentence in split_sentences(clean_inline(line)):
                 if len(sentence.split()) < 6 or sentence.endswith((":", "?")):
                     continue
-                found = self._prose_need(subjects, sentence)
+                found = self._prose_need(subjects, sentence, view)
                 if found is not None:
                     yield (*found, sentence)
 
-    def _prose_need(self, subjects: re.Pattern[str], sentence: str) -> tuple[Entity, Need] | None:
+    def _prose_need(
+        self, subjects: re.Pattern[str], sentence: str, view: ChunkView
+    ) -> tuple[Entity, Need] | None:
         match = subjects.match(sentence)
         if match:
             entity = self.by_form[match.group("name")]
@@ -433,6 +436,8 @@ class NeedFinder:
         entity = self.material.entity_named(match.group("name"))
         if entity is None or self.material.category(entity) is None:
             return None
+        if not _about(entity, view):
+            return None  # "Use Studio to enable model monitoring" on the Model Monitor page
         need = self.need(entity, match.group("vp"))
         ok = need is not None and need.form == "verb" and self._specific(entity, need)
         return (entity, need) if ok else None
@@ -444,6 +449,17 @@ class NeedFinder:
             return False
         plumbing = PLUMBING.findall(need.text)
         return not plumbing or all(p.lower() in entity.name.lower() for p in plumbing)
+
+
+def _about(entity: Entity, view: ChunkView) -> bool:
+    """Whether a page is about the entity: its title or heading path names it, or the doc set
+    is the entity's own ("comprehend/latest/dg" for Amazon Comprehend)."""
+    where = " ".join([view.title, *view.path])
+    if mention_pattern(entity).search(where):
+        return True
+    words = [w for w in re.findall(r"[a-z0-9]+", view.source.lower().split("/latest/")[0])]
+    core = [w.lower() for w in VENDOR.sub("", entity.name).split()]
+    return bool(core) and core[0] in words
 
 
 def need_question(
