@@ -248,7 +248,7 @@ def _verb_phrase(words: list[str]) -> str | None:
         if rest and rest[0].lower() == "to":
             rest = rest[1:]
         verb = rest[1] if len(rest) > 1 and rest[0].endswith("ly") else rest[0] if rest else ""
-        return " ".join(rest) if verb and can_be_verb(verb) else None
+        return " ".join(_coordinated(rest)) if verb and can_be_verb(verb) else None
     if first in ("uses", "use"):
         if "to" not in [w.lower() for w in rest]:
             return None  # "uses the default value …": how it works, not what it is for
