@@ -253,7 +253,7 @@ def _verb_phrase(words: list[str]) -> str | None:
         if "to" not in [w.lower() for w in rest]:
             return None  # "uses the default value …": how it works, not what it is for
         after = rest[[w.lower() for w in rest].index("to") + 1 :]
-        return " ".join(after) if after and can_be_verb(after[0]) else None
+        return " ".join(_coordinated(after)) if after and can_be_verb(after[0]) else None
     if first in ("makes", "make") and [w.lower() for w in rest[:2]] == ["it", "easy"]:
         after = rest[2:]
         while after and after[0].lower() in ("for", "you", "to"):
