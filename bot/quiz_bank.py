@@ -21,9 +21,11 @@ from knowledge.question import GenerationStats, Question, normalize_stem
 from knowledge.quiz import generate
 
 if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
     from langchain_core.language_models import BaseChatModel
 
     from knowledge.blueprint import Blueprint
+    from knowledge.quiz_material import Material
     from knowledge.store import KnowledgeStore, StoredChunk
 
 INSERT_BATCH = 200
@@ -103,16 +105,28 @@ def fill(
     domain: int | None = None,
     count: int | None = None,
     chunks: Sequence[StoredChunk] | None = None,
+    embeddings: Embeddings | None = None,
+    material: Material | None = None,
 ) -> FillStats:
     """Generate from the store's chunks (or ``chunks``) and insert what is new.
+
+    ``embeddings`` adds the embedding key-safety check; ``material``: the chunks already read
+    (see `knowledge.quiz.generate`).
 
     A question whose normalised stem is already in the bank is skipped too: the offline
     generator draws distractors at random, so a refill would otherwise add the same question
     with other wrong options (a new fingerprint, the same question to a learner).
     """
-    pool = load_chunks(store) if chunks is None else list(chunks)
+    pool = load_chunks(store) if chunks is None and material is None else list(chunks or ())
     questions, stats = generate(
-        pool, blueprint, chat_model=chat_model, count=count, domain=domain, rng=rng
+        pool,
+        blueprint,
+        chat_model=chat_model,
+        embeddings=embeddings,
+        count=count,
+        domain=domain,
+        rng=rng,
+        material=material,
     )
     known = bank_stems(records, blueprint.id)
     new = [q for q in questions if normalize_stem(q.stem) not in known]

@@ -35,6 +35,7 @@ from bot.quiz_types import (
 )
 from bot.records import Clock, QuizAttempt, Records, Review, utcnow
 from bot.selection import (
+    BALANCE_WINDOW,
     HISTORY_WINDOW,
     NO_REPEAT,
     Card,
@@ -43,9 +44,11 @@ from bot.selection import (
     pick_daily,
     pick_next,
 )
+from knowledge.quiz_material import Material
 from knowledge.types import DomainTag
 
 if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
     from langchain_core.language_models import BaseChatModel
 
     from knowledge.blueprint import Blueprint
@@ -83,7 +86,8 @@ class QuizService:
 
     Thread-safe; one instance serves every front end of a process. ``clock`` returns aware
     datetimes (UTC); ``rng`` drives every random choice; ``scheduler`` is the FSRS scheduler
-    (``Scheduler()`` by default; tests pass ``Scheduler(enable_fuzzing=False)``).
+    (``Scheduler()`` by default; tests pass ``Scheduler(enable_fuzzing=False)``);
+    ``embeddings`` (the store's model) lets bank fills check key safety by embedding too.
     """
 
     def __init__(
@@ -97,6 +101,7 @@ class QuizService:
         clock: Clock = utcnow,
         rng: random.Random | None = None,
         scheduler: Scheduler | None = None,
+        embeddings: Embeddings | None = None,
     ) -> None:
         self.settings = settings
         self.records = records
@@ -108,6 +113,8 @@ class QuizService:
         self.exams = MockExams(records, blueprint, self.posts, self.rng)
         self.grader = Grader(records, self.posts, self.exams, scheduler or Scheduler(), self.now)
         self._store = store
+        self.embeddings = embeddings  # the embedding key-safety check when filling the bank
+        self._material: tuple[int, Material] | None = None  # (store generation, what it read)
         self._fill_lock = threading.Lock()
         # domain (None = all) -> store generation at which a gap fill added nothing new
         self._exhausted: dict[int | None, int] = {}
@@ -174,9 +181,20 @@ class QuizService:
                 chat_model=self.chat_model,
                 domain=d,
                 count=count,
+                embeddings=self.embeddings,
+                material=self._read_material(store),
             )
         log.info("quiz bank fill (domain %s): %s", d, stats.to_dict())
         return stats
+
+    def _read_material(self, store: KnowledgeStore) -> Material:
+        """The store's chunks as question generation reads them, kept until an ingest changes
+        the store (a gap fill then costs generation only)."""
+        generation = store.generation()
+        if self._material is None or self._material[0] != generation:
+            chunks = quiz_bank.load_chunks(store)
+            self._material = (generation, Material.read(chunks, self.blueprint))
+        return self._material[1]
 
     def _fill_gap(self, domain: int | None, *, quiet: bool = True) -> bool:
         """Fill the bank for one domain (None: all) on demand; True when something was added.
@@ -264,13 +282,26 @@ class QuizService:
             .where(ATTEMPT.c.user_id == who, ATTEMPT.c.created_at >= now - HISTORY_WINDOW)
             .group_by(ATTEMPT.c.domain)
         )
+        session_q = (
+            sa.select(QUESTION.c.domain, sa.func.count())
+            .join(QUESTION, QUESTION.c.id == POST.c.question_id)
+            .where(POST.c.user_id == who, POST.c.created_at >= now - BALANCE_WINDOW)
+            .where(QUESTION.c.blueprint == self.blueprint.id)
+            .group_by(QUESTION.c.domain)
+        )
         with self.records.begin() as conn:
             cards = [Card(q, d, due) for q, d, due in conn.execute(cards_q)]
             last_shown = {q: at for q, at in conn.execute(shown_q)}
             recent = set(last_shown) | {q for (q,) in conn.execute(answered_q)}
             history = {d: (int(r or 0), int(n)) for d, n, r in conn.execute(history_q)}
+            shown = {d: int(n) for d, n in conn.execute(session_q)}
         return LearnerState(
-            bank=bank, cards=cards, recent=recent, history=history, last_shown=last_shown
+            bank=bank,
+            cards=cards,
+            recent=recent,
+            history=history,
+            last_shown=last_shown,
+            shown_by_domain=shown,
         )
 
     # -- posts and answers ---------------------------------------------------------------------

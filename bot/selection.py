@@ -13,13 +13,26 @@ On demand, per learner (`pick_next`), in this order:
    `NO_REPEAT` (7 days), from a domain drawn with the blueprint weights tilted toward the
    learner's weak domains::
 
-       acc_d    = (correct_d + A) / (total_d + A + B)     accuracy with a Beta(A, B) prior
-       weight_d ∝ blueprint_weight_d × (1 − acc_d)
+       p        = correct / total                          overall accuracy (from 10 answers;
+                  (correct + A) / (total + A + B)            before that, with a Beta(A, B) prior)
+       acc_d    = (correct_d + K·p) / (total_d + K)        a domain's, shrunk toward p
+       target_d ∝ blueprint_weight_d × max(0.02, 1 − acc_d)
 
-   With A = B = 2 a learner with no answers has acc_d = 0.5 everywhere, so the draw follows
-   the blueprint exactly; one wrong answer moves acc_d from 0.50 to 0.40 (not to 0), ten
-   wrong answers to 0.14, ten right ones to 0.86. A domain at 86 % is drawn 0.14 / 0.5 = 0.28
-   times as often as the blueprint alone would; one at 14 % 1.7 times as often.
+   With A = B = 2 and K = 4 a learner with no answers has acc_d = 0.5 everywhere, so the
+   target is the blueprint exactly; so is it for a learner equally good everywhere, however
+   many answers each domain has (acc_d = p): a strong learner is not pushed toward equal
+   shares. A domain answered worse than the learner's own average is drawn more: with 9/10
+   right elsewhere and 2/10 in domain 3, domain 3 gets 71 % instead of 36 %; one wrong answer
+   in a domain moves it from 36 % to 39 %.
+
+   The draw keeps the learner's recent questions on that target: every question shown in the
+   last `BALANCE_WINDOW` (due reviews included) counts toward its domain, and a new question is
+   drawn among the domains still short of their share, in proportion to the shortfall::
+
+       short_d = max(0, target_d × (shown + 1) − shown_d)
+
+   So 25 questions for a new learner come out 5 / 6 / 9 / 5 (± 1), and a run of reviews in
+   one domain (wrong answers come back within minutes) is made up by new questions elsewhere.
    When the drawn domain has no new question left the service fills that gap (generates more)
    and asks again with the domain in ``filled``; a filled domain with nothing new is left out
    of the next draw.
@@ -54,6 +67,12 @@ DAILY_NO_REPEAT = timedelta(days=30)
 REVIEW_PENDING = timedelta(hours=24)
 #: Floor on a tilted weight, so a domain at (nearly) 100 % is still drawn now and then.
 MIN_TILT = 0.02
+#: Pseudo-answers by which a domain's accuracy is shrunk toward the learner's overall accuracy.
+SHRINK = 4.0
+#: From this many answers on, the learner's own average is the shrink target (before: smoothed).
+OWN_MEAN_AFTER = 10
+#: Questions shown within this window count toward keeping the draw on its domain target.
+BALANCE_WINDOW = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -82,6 +101,7 @@ class LearnerState:
     recent: Collection[int] = frozenset()  # question ids shown to the learner within NO_REPEAT
     history: Mapping[int, tuple[int, int]] = field(default_factory=dict)  # domain -> (right, all)
     last_shown: Mapping[int, datetime] = field(default_factory=dict)  # question id -> latest post
+    shown_by_domain: Mapping[int, int] = field(default_factory=dict)  # posts in BALANCE_WINDOW
 
 
 @dataclass(frozen=True)
@@ -104,12 +124,30 @@ def tilted_weights(
     a: float = PRIOR_A,
     b: float = PRIOR_B,
 ) -> dict[int, float]:
-    """Blueprint weights × (1 − accuracy), normalised to sum to 1 (see the module docstring)."""
+    """Blueprint weights × (1 − accuracy), each domain's accuracy shrunk toward the learner's
+    overall accuracy; normalised to sum to 1 (see the module docstring)."""
+    right_all = sum(r for r, _ in history.values())
+    total_all = sum(t for _, t in history.values())
+    if total_all >= OWN_MEAN_AFTER:
+        overall = right_all / total_all
+    else:
+        overall = accuracy(right_all, total_all, a, b)
     raw = {}
     for d, w in weights.items():
         right, total = history.get(d, (0, 0))
-        raw[d] = w * max(MIN_TILT, 1.0 - accuracy(right, total, a, b))
+        acc = (right + SHRINK * overall) / (total + SHRINK)
+        raw[d] = w * max(MIN_TILT, 1.0 - acc)
     return _normalise(raw)
+
+
+def balanced(target: Mapping[int, float], shown: Mapping[int, int]) -> dict[int, float]:
+    """Draw weights that keep recent questions on ``target``: each domain's shortfall,
+    max(0, target × (shown + 1) − shown_d) (``target`` itself when nothing was shown)."""
+    n = sum(shown.get(d, 0) for d in target)
+    if n == 0:
+        return dict(target)
+    short = {d: max(0.0, w * (n + 1) - shown.get(d, 0)) for d, w in target.items()}
+    return short if sum(short.values()) > 0 else dict(target)
 
 
 def draw(weights: Mapping[int, float], rng: random.Random) -> int | None:
@@ -163,7 +201,8 @@ def pick_next(
             fresh.setdefault(q.domain, []).append(q.question_id)
 
     domains = [d for d in weights if wanted(d) and (d in fresh or d not in filled)]
-    tilt = tilted_weights({d: weights[d] for d in domains}, state.history)
+    target = tilted_weights(dict(weights), state.history)
+    tilt = balanced({d: target[d] for d in domains}, state.shown_by_domain)
     chosen = draw(tilt, rng)
     if chosen is not None:
         if chosen not in fresh:

@@ -142,6 +142,7 @@ class StudyService:
             self.blueprint,
             store=self.retriever.store,
             chat_model=getattr(self.generator, "chat_model", None),
+            embeddings=self.retriever.embeddings,
         )
 
     @cached_property

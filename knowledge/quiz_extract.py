@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 MIN_DESCRIPTION_WORDS = 4
 MIN_FEATURE_MENTIONS = 5  # chunks that must name a page's feature for it to count as one
+EXACT_TAG = 0.99  # tag confidence of a chunk an objective heading tagged
 
 # Plural -> singular kind nouns a heading can end in ("Streaming ingestion services").
 KIND_NOUNS = {
@@ -106,6 +107,7 @@ class ChunkView:
     domain: int
     objective: str
     position: int
+    exact: bool = False  # an objective heading of the guide tagged it (tag confidence 1)
 
     @property
     def id(self) -> str:
@@ -166,7 +168,12 @@ def chunk_view(chunk: ChunkLike, blueprint: Blueprint) -> ChunkView | None:
         position = int(meta.get("position") or 0)
     except (TypeError, ValueError):
         position = 0
+    try:
+        exact = float(meta.get("tag_confidence") or 0) >= EXACT_TAG
+    except (TypeError, ValueError):
+        exact = False
     return ChunkView(
+        exact=exact,
         chunk=chunk,
         passage=passage_of(chunk),
         source=str(meta.get("source") or ""),
@@ -194,6 +201,32 @@ def _entity_keys(name: str) -> frozenset[str]:
     if match:
         forms += [match.group("main"), match.group("inner")]
     return frozenset(k for k in (normalize_option(f).replace(" ", "") for f in forms) if k)
+
+
+def new_entity(
+    name: str,
+    noun: str | None,
+    label: str,
+    group: str,
+    pool: str | None,
+    objective: str,
+    heading: str = "",
+) -> Entity:
+    """An entity the material names without describing it (a page's subject, a keyword's
+    product name)."""
+    return Entity(
+        name=name,
+        key=min(_entity_keys(name)),
+        keys=_entity_keys(name),
+        tokens=_name_tokens(name),
+        noun=noun,
+        label=label,
+        group=group,
+        heading=heading,
+        pool=pool,
+        objective=objective,
+        headed=noun is not None and not heading,
+    )
 
 
 def _name_tokens(name: str) -> frozenset[str]:
@@ -225,7 +258,11 @@ def _kind_of(heading: str) -> tuple[str | None, str]:
         return None, ""
     words_only = [w for w in prefix if any(c.isalnum() for c in w)]
     title_case = len(words_only) > 1 and all(w[:1].isupper() for w in words_only)
-    modifiers = [w if title_case else _lower_word(w) for w in prefix[:-1]]
+    head = prefix[:-1]
+    if not title_case and head and head[0] in ("Amazon", "AWS", "SageMaker"):
+        while head and head[0][:1].isupper():  # "Amazon SageMaker Autopilot problem types"
+            head = head[1:]  # -> "problem type": the product's name is no kind
+    modifiers = [w if title_case else _lower_word(w) for w in head]
     if modifiers and modifiers[-1] == "and" and len(modifiers) >= 2:
         other = KIND_NOUNS.get(modifiers[-2].lower())
         if other:  # "Databases and warehouses" -> "database or warehouse"
@@ -454,6 +491,47 @@ def _table_headers(views: Iterable[ChunkView]) -> dict[str, tuple[str, str | Non
     return tables
 
 
+_HEADING_SUBJECT = re.compile(r"^(?:(?:The|An?)\s+)?(?:(?:Amazon|AWS)\s+)?(?:SageMaker\s+)?", re.I)
+
+
+def _heading_entry(view: ChunkView) -> _Raw | None:
+    """A section whose heading names a concept and whose first sentence starts with that name
+    ("## Binary classification" / "Binary classification is a type of supervised learning
+    that …"): the heading is the term, the rest of the sentence its description, and the other
+    sections under the same parent heading its siblings."""
+    if len(view.path) < 2:
+        return None
+    heading = clean_inline(view.path[-1]).strip()
+    if not _good_term(heading) or len(heading.split()) > 5 or _procedural(heading):
+        return None
+    first_line = next((ln for ln in view.chunk.text.splitlines() if ln.strip()), "")
+    if first_line.lstrip().startswith(("|", "#", "-", "*", "+", "`", "!")):
+        return None
+    sentences = split_sentences(clean_inline(first_line))
+    if not sentences:
+        return None
+    sentence = sentences[0]
+    lead = _HEADING_SUBJECT.match(sentence)
+    rest = sentence[lead.end() if lead else 0 :]
+    core = _HEADING_SUBJECT.sub("", heading)
+    if not core or not rest.lower().startswith(core.lower() + " "):
+        return None
+    predicate = rest[len(core) :].strip()
+    predicate = re.sub(r"^\([^)]*\)\s*", "", predicate)
+    verb = predicate.split(" ", 1)[0] if predicate else ""
+    if not re.fullmatch(r"(?:is|are|can|[a-z]+s)", verb):
+        return None  # "Custom Transforms group allows …": the heading does not start a clause
+    predicate = re.sub(r"^(?:is|are)\s+(?=(?:a|an|the)\s)", "", predicate)
+    if len(predicate.split()) < MIN_DESCRIPTION_WORDS or predicate.split()[0] in ("is", "are"):
+        return None
+    parent = view.path[-2]
+    group = f"{view.source}\x00{' > '.join(view.path[:-1])}\x00headings"
+    description = predicate[:1].upper() + predicate[1:]
+    return _Raw(
+        heading, description if description.endswith(".") else description + ".", parent, group
+    )
+
+
 def split_sentences(text: str) -> list[str]:
     """The sentences of a text, stripped, empty ones dropped."""
     return [s.strip() for s in SENTENCE_SPLIT.split(text) if s.strip()]
@@ -474,6 +552,9 @@ class Corpus:
         for view in views:
             for raw in _raw_entries(view, headers):
                 self._add(view, raw)
+            heading = _heading_entry(view)
+            if heading is not None:
+                self._add(view, heading)
         for view in views:
             self._add_page(view)
         self._keep_known_features()
@@ -494,7 +575,7 @@ class Corpus:
             return
         noun, label = _kind_of(raw.heading)
         if noun is None and raw.noun_hint:  # "| Parameter Name |" under "LoadBalancing"
-            noun, label = raw.noun_hint, f"{raw.noun_hint} of “{raw.heading}”"
+            noun, label = raw.noun_hint, raw.noun_hint
         headed = noun is not None
         if noun is None and is_service(raw.term):
             noun, label = "service", "AWS service"
@@ -550,18 +631,8 @@ class Corpus:
         if not name:
             return
         pool = f"page:{noun}\x00{view.family}"
-        entity = Entity(
-            name=name,
-            key=min(_entity_keys(name)),
-            keys=_entity_keys(name),
-            tokens=_name_tokens(name),
-            noun=noun,
-            label=label,
-            group=f"page:{view.source}",
-            heading=view.title,
-            pool=pool,
-            objective=view.objective,
-        )
+        group = f"page:{view.source}"
+        entity = new_entity(name, noun, label, group, pool, view.objective, heading=view.title)
         members = self.page_entities.setdefault(pool, [])
         if not any(m.keys & entity.keys for m in members):
             members.append(entity)
@@ -718,5 +789,6 @@ __all__ = [
     "is_service",
     "mention_pattern",
     "name_shape",
+    "new_entity",
     "split_sentences",
 ]

@@ -22,6 +22,7 @@ from bot.records import QuizAttempt, QuizPost, Records, Review
 from bot.selection import tilted_weights
 from knowledge.blueprint import load_blueprint
 from knowledge.question import Question
+from tests.stats_check import chi_square, p_value_df3
 
 BLUEPRINT = load_blueprint("mls-c01")
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -522,6 +523,49 @@ def test_simulated_month_missed_questions_return_on_schedule_and_tilt_follows_ac
     # ... as the formula says for this learner's accuracy
     history = {d: (40, 40) for d in (1, 2, 4)} | {3: (20, 40)}
     assert tilted_weights(BLUEPRINT.weights, history)[3] > 0.8
+    records.close()
+
+
+@pytest.mark.parametrize("answers", ["none", "all right"])
+def test_200_draws_for_a_new_learner_follow_the_exam_weights(settings, sqlite_url, answers):
+    """A new learner asks 200 times, one question a minute, and answers as ``answers`` says.
+
+    Due reviews come first (a right answer returns within 10 minutes, a wrong one within 1),
+    yet the domains of everything shown follow the blueprint's 20/24/36/20 %: Pearson's
+    chi-square does not reject at alpha = 0.01 (seeded, so deterministic).
+    """
+    records = _records(sqlite_url)
+    fill_synthetic(records, per_domain=100)
+    clock = FrozenClock()
+    quiz = make_service(settings, records, clock, seed=11)
+    shown: Counter = Counter()
+    for _ in range(200):
+        q = quiz.next_question("newbie", "C1")
+        shown[q.question.domain.id] += 1
+        if answers == "all right":
+            quiz.answer(q.token, "newbie", right_choices(quiz, q.token))
+        clock.advance(minutes=1)
+    assert p_value_df3(chi_square(shown, BLUEPRINT.weights)) > 0.01, shown
+    records.close()
+
+
+def test_25_draws_from_a_small_bank_come_out_near_5_6_9_5(settings, sqlite_url):
+    """The issue's case: a bank of 12/12/20/16, one new learner, 25 questions answered."""
+    records = _records(sqlite_url)
+    qs = [
+        synthetic_question(d, i) for d, k in ((1, 12), (2, 12), (3, 20), (4, 16)) for i in range(k)
+    ]
+    quiz_bank.insert_questions(records, qs, BLUEPRINT.id, START)
+    clock = FrozenClock()
+    quiz = make_service(settings, records, clock, seed=5)
+    shown: Counter = Counter()
+    for _ in range(25):
+        q = quiz.next_question("newbie", "C1")
+        shown[q.question.domain.id] += 1
+        quiz.answer(q.token, "newbie", right_choices(quiz, q.token))
+        clock.advance(minutes=1)
+    expected = {1: 5, 2: 6, 3: 9, 4: 5}
+    assert all(abs(shown[d] - k) <= 1 for d, k in expected.items()), shown
     records.close()
 
 

@@ -14,12 +14,14 @@ from bot.selection import (
     LearnerState,
     accuracy,
     apportion,
+    balanced,
     draw,
     pick_daily,
     pick_next,
     plan_exam,
     tilted_weights,
 )
+from tests.stats_check import chi_square, p_value_df3
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 WEIGHTS = {1: 0.20, 2: 0.24, 3: 0.36, 4: 0.20}  # MLS-C01
@@ -169,3 +171,50 @@ def test_a_due_review_already_shown_and_unanswered_is_not_shown_twice():
     # shown before it fell due (and answered since: the card moved): due again now
     state.last_shown = {1001: NOW - timedelta(hours=3)}
     assert pick_next(state, WEIGHTS, NOW, random.Random(1)).question_id == 1001
+
+
+# --------------------------------------------------------------------------- balance
+
+ALPHA = 0.01  # significance level of the goodness-of-fit tests below
+
+
+def test_chi_square_helper_matches_known_critical_values():
+    assert p_value_df3(11.345) == pytest.approx(0.01, abs=2e-4)  # chi2(3) critical values
+    assert p_value_df3(7.815) == pytest.approx(0.05, abs=2e-4)
+    assert chi_square({1: 20, 2: 24, 3: 36, 4: 20}, WEIGHTS) == pytest.approx(0.0)
+
+
+def test_balanced_draw_fills_the_shortfall():
+    assert balanced(WEIGHTS, {}) == WEIGHTS
+    # 10 shown, all in domain 3: the next draws go to the domains short of their share
+    weights = balanced(WEIGHTS, {3: 10})
+    assert weights[3] == 0 and weights[1] > 0 and weights[2] > weights[1]
+    # exactly on target: every domain may come next, by its weight
+    on_target = balanced(WEIGHTS, {1: 5, 2: 6, 3: 9, 4: 5})
+    assert all(w > 0 for w in on_target.values())
+
+
+def test_equal_accuracy_everywhere_leaves_the_blueprint_weights():
+    # a strong learner with many answers in one domain is not pushed toward equal shares
+    history = {1: (18, 20), 2: (27, 30), 3: (45, 50), 4: (9, 10)}
+    assert tilted_weights(WEIGHTS, history) == pytest.approx(WEIGHTS, abs=1e-9)
+
+
+def test_200_draws_for_a_new_learner_follow_the_exam_weights():
+    """A new learner asks 200 times (no answers yet): the domains follow 20/24/36/20 %.
+
+    Pearson's chi-square against the blueprint shares must not reject at alpha = 0.01, and
+    every domain stays within one question of its share (the draw fills the shortfall).
+    """
+    rng = random.Random(2026)
+    state = LearnerState(bank=bank(per_domain=80))
+    shown: Counter = Counter()
+    for _ in range(200):
+        pick = pick_next(state, WEIGHTS, NOW, rng)
+        assert pick.kind == "new"
+        shown[pick.domain] += 1
+        state.recent = {*state.recent, pick.question_id}
+        state.shown_by_domain = dict(shown)
+    assert p_value_df3(chi_square(shown, WEIGHTS)) > ALPHA, shown
+    for d, w in WEIGHTS.items():
+        assert abs(shown[d] - 200 * w) <= 1, shown
