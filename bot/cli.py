@@ -605,5 +605,23 @@ def me(
     console.print(domains)
 
 
+@app.command()
+def prune(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
+) -> None:
+    """Remove records past retention now (what `studybot serve` does once a day)."""
+    from bot.retention import Retention
+
+    settings = _settings()
+    with _service_over_records() as service:
+        removed = Retention.from_settings(service.records, settings).prune()
+    if as_json:
+        print(json.dumps(removed))
+        return
+    console.print(f"Retention {settings.retention_days} days; removed:")
+    for table, count in removed.items():
+        console.print(f"  {table}: {count}")
+
+
 def main() -> None:  # pragma: no cover - console entry
     app(sys.argv[1:])

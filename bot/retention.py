@@ -3,7 +3,9 @@
 Removed when older than `STUDYBOT_RETENTION_DAYS` (default 180):
 - `asks` (their feedback goes with them) and `bot_threads` (replies there stop being follow-ups);
 - `quiz_posts` nobody answered, once expired, that no question-of-the-day claim refers to;
-- fetch-cache files not written since (the next ingest downloads such a page again).
+- fetch-cache files not written since (the next ingest downloads such a page again);
+- the once-a-period claims of reminders, leaderboards and jobs (`reminder_sends`,
+  `leaderboard_posts`, `job_runs`): they only stop a second send in their own day or week.
 Delivery claims (`slack_events`, also replayed slash commands) only serve Slack's retries, which
 come within minutes: they go after `DELIVERY_RETENTION`. Kept however old: quiz answers and
 the posts they answer, spaced-repetition cards, the question bank, schedules, exams.
@@ -33,10 +35,12 @@ from bot.records import (
     BotThread,
     DailyPost,
     JobRun,
+    LeaderboardPost,
     QuizAttempt,
     QuizPost,
     Records,
     RecordsUnavailable,
+    ReminderSend,
     SlackEvent,
     utcnow,
 )
@@ -93,6 +97,9 @@ class Retention:
             "asks": self._delete(Ask, Ask.created_at < cutoff),
             "bot_threads": self._delete_threads(cutoff),
             "quiz_posts": self._delete(QuizPost, self._unused_post(now, cutoff)),
+            "reminder_sends": self._delete(ReminderSend, ReminderSend.claimed_at < cutoff),
+            "leaderboard_posts": self._delete(LeaderboardPost, LeaderboardPost.claimed_at < cutoff),
+            "job_runs": self._delete(JobRun, JobRun.claimed_at < cutoff),
             "fetch_cache": self._prune_fetch_cache(cutoff),
         }
         for table, count in removed.items():

@@ -3,6 +3,7 @@ questions, replayed slash commands, and retention of what grows without bound.""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from datetime import UTC, datetime, timedelta
@@ -19,9 +20,11 @@ from bot.records import (
     DailyPost,
     InvalidDatabaseURL,
     JobRun,
+    LeaderboardPost,
     QuizAttempt,
     QuizPost,
     Records,
+    ReminderSend,
     SlackEvent,
     normalize_url,
 )
@@ -219,6 +222,16 @@ def _fill(records: Records, clock: Clock, tmp_path: Path, tag: str) -> dict[str,
                 posted_at=clock.now,
             )
         )
+        day = clock.now.date().isoformat()
+        conn.execute(
+            sa.insert(ReminderSend).values(
+                user_id="U1", local_date=day, due_reviews=3, claimed_at=clock.now
+            )
+        )
+        conn.execute(
+            sa.insert(LeaderboardPost).values(channel_id="C1", week=tag, claimed_at=clock.now)
+        )
+        conn.execute(sa.insert(JobRun).values(job="retention", period=day, claimed_at=clock.now))
     return {"ask": ask, "unanswered": unanswered.token, "answered": answered.token}
 
 
@@ -251,8 +264,12 @@ def test_retention_removes_old_records_and_keeps_quiz_history(db_url, tmp_path):
         "asks": 1,
         "bot_threads": 1,
         "quiz_posts": 1,  # the old unanswered one; answered and daily posts stay
+        "reminder_sends": 1,  # once-a-day and once-a-week claims past retention
+        "leaderboard_posts": 1,
+        "job_runs": 1,
         "fetch_cache": 1,
     }
+    assert _count(records, ReminderSend) == 1 and _count(records, LeaderboardPost) == 1
     assert _count(records, Ask) == 1 and _count(records, BotThread) == 1
     assert _count(records, SlackEvent) == 0
     assert _count(records, QuizAttempt) == 2  # every answer is kept
@@ -260,6 +277,24 @@ def test_retention_removes_old_records_and_keeps_quiz_history(db_url, tmp_path):
     assert [p.name for p in cache.iterdir()] == ["new.body"]
     assert Retention(records, 180, cache).prune(now)["asks"] == 0  # nothing more to do
     records.close()
+
+
+def test_studybot_prune_removes_what_is_past_retention_now(cli_env, tmp_path):
+    url = f"sqlite:///{tmp_path / 'prune.db'}"
+    runner = cli_env(url)
+    records = Records.from_url(url)
+    records.upgrade()
+    records.claim_event("EvOld", "C1", "1.1")
+    with records.begin() as conn:
+        conn.execute(sa.update(SlackEvent).values(created_at=records.now() - timedelta(days=3)))
+    records.close()
+
+    out = runner.invoke(cli, ["prune", "--json"])
+
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["slack_events"] == 1
+    again = runner.invoke(cli, ["prune"])
+    assert again.exit_code == 0 and "slack_events: 0" in again.output
 
 
 def test_delivery_claims_last_long_enough_for_slack_retries(db_url):
