@@ -65,6 +65,29 @@ def keep_first_choices(
     return sorted(kept + missing, key=lambda c: -fused.get(c, 0.0))
 
 
+#: A study-guide passage ranked this high (after the per-document cap) takes the last slot of
+#: the top k when no guide passage made it: the guide is the learner's primary source, and on
+#: a store of thousands of documentation pages its list entries otherwise lose to pages that
+#: repeat the question's words.
+GUIDE_REACH = 12
+
+
+def keep_a_guide_passage(
+    top: list[str], candidates: list[str], role_of: dict[str, str], k: int, keep: list[str]
+) -> list[str]:
+    """``top`` with the best guide passage of ``candidates[:GUIDE_REACH]`` in its last slot
+    when it holds none (``keep``: ids that must stay, each retriever's first choice)."""
+    if any(role_of.get(cid) == "guide" for cid in top):
+        return top
+    guide = next((c for c in candidates[:GUIDE_REACH] if role_of.get(c) == "guide"), None)
+    if guide is None:
+        return top
+    if len(top) < k:
+        return [*top, guide]
+    drop = next((c for c in reversed(top) if c not in keep), None)
+    return top if drop is None else [c for c in top if c != drop] + [guide]
+
+
 #: Heading levels that, with the source, make one "document" for the per-source cap.
 DOCUMENT_LEVELS = 3
 
@@ -136,10 +159,13 @@ class Retriever:
             sorted((cid for cid in fused if cid in by_id), key=lambda c: -fused[c]), by_id
         )
         source_of = {cid: document_of(by_id[cid].metadata) for cid in ranked}
-        top = cap_per_source(ranked, source_of, per_source)[:k]
+        capped = cap_per_source(ranked, source_of, per_source)
+        top = capped[:k]
         firsts = [dense[0].id] if dense else []
         firsts += [cid for cid, _ in lexical[:1] if cid in by_id]
         top = keep_first_choices(top, firsts, k, fused)
+        role_of = {cid: str(by_id[cid].metadata.get("source_role", "")) for cid in capped}
+        top = keep_a_guide_passage(top, capped, role_of, k, firsts)
         hits = []
         for cid in top:
             item = by_id[cid]

@@ -16,6 +16,7 @@ from knowledge.retrieve import (
     distinct_texts,
     document_of,
     fuse,
+    keep_a_guide_passage,
     keep_first_choices,
 )
 from knowledge.settings import Settings
@@ -74,6 +75,25 @@ def test_each_retrievers_first_choice_stays_in_the_top_k():
     assert keep_first_choices(["a", "b", "c"], ["a", "lex"], 3, fused) == ["a", "b", "lex"]
     assert keep_first_choices(["a", "b"], ["lex"], 3, fused) == ["a", "b", "lex"]
     assert keep_first_choices(["a", "b", "c"], ["a", "b"], 3, fused) == ["a", "b", "c"]
+
+
+def test_the_best_guide_passage_near_the_top_takes_the_last_slot():
+    """Thousands of doc pages repeat a question's words; the study guide's list entry that
+    answers it still reaches the answer, in the last of the top k."""
+    ranked = ["d1", "d2", "d3", "d4", "d5", "d6", "g1", "g2"]
+    role = {c: ("guide" if c.startswith("g") else "reference") for c in ranked}
+    top = ranked[:5]
+    assert keep_a_guide_passage(top, ranked, role, 5, ["d1"]) == ["d1", "d2", "d3", "d4", "g1"]
+    # each retriever's first choice stays, whatever its rank
+    assert keep_a_guide_passage(top, ranked, role, 5, ["d1", "d5"]) == [
+        "d1", "d2", "d3", "d5", "g1"
+    ]  # fmt: skip
+    # a guide passage already in the top k: nothing moves; none near the top: nothing either
+    with_guide = ["d1", "g2", "d2", "d3", "d4"]
+    assert keep_a_guide_passage(with_guide, ranked, role, 5, []) == with_guide
+    far = [f"d{i}" for i in range(1, 30)] + ["g1"]
+    far_role = {c: ("guide" if c.startswith("g") else "reference") for c in far}
+    assert keep_a_guide_passage(far[:5], far, far_role, 5, []) == far[:5]
 
 
 def test_empty_query_returns_nothing(retriever):
