@@ -200,9 +200,15 @@ def score_units(
         heading = headings.get(unit.passage, set())
         score = _found(weights, own, subject, heading) / total
         unit.guide = hits[unit.passage].metadata.get("source_role") == "guide"
-        unit.on_focus = _names_focus(unit, focus)
+        names_it = _names_focus(unit, focus)
+        # what it is about for "what is X?", what it holds for "which ... for X?" and others
+        unit.on_focus = (
+            names_it
+            if shape.kind in ("define", "compare")
+            else bool(focus) and all(has_term(t, own | subject) for t in focus)
+        )
         if any(has_term(t, own | subject) for t in weights):
-            score += _cues(unit, shape, unit.on_focus)
+            score += _cues(unit, shape, names_it)
             if wanted and any(has_term(t, subject | heading) for t in wanted):
                 score += 0.2  # "which algorithm ...?": a sentence under an algorithms heading
             if (
@@ -294,14 +300,28 @@ def _distinct(units: Sequence[Sentence]) -> list[Sentence]:
     return kept
 
 
+def names_only(text: str) -> bool:
+    """A bare list of names ("Data Wrangler, Feature Store, Ground Truth, Clarify"): it says
+    a thing exists, not what it does."""
+    parts = [p.strip() for p in re.split(r",|\band\b", text.rstrip(". ")) if p.strip()]
+    return len(parts) >= 2 and all(len(p.split()) <= 4 and p[:1].isupper() for p in parts)
+
+
 def _guide_first(ranked: list[Sentence]) -> Sentence:
     """The best sentence, or the guide's best one that names what the question asks about
-    when it answers about as well (`GUIDE_MARGIN`)."""
+    when it answers about as well (`GUIDE_MARGIN`); a bare list of names does not answer."""
     best = ranked[0]
     if best.guide:
         return best
     return next(
-        (u for u in ranked if u.guide and u.on_focus and u.score >= GUIDE_MARGIN * best.score),
+        (
+            u
+            for u in ranked
+            if u.guide
+            and u.on_focus
+            and u.score >= GUIDE_MARGIN * best.score
+            and not names_only(u.text)
+        ),
         best,
     )
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import threading
+from collections import Counter
+from collections.abc import Sequence
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from knowledge.embeddings import make_embeddings, model_id_of
-from knowledge.lexical import LexicalIndex
+from knowledge.lexical import LexicalIndex, tokenize
 from knowledge.settings import Settings
 from knowledge.store import KnowledgeStore, StoredChunk
 from knowledge.types import Hit
@@ -65,27 +68,50 @@ def keep_first_choices(
     return sorted(kept + missing, key=lambda c: -fused.get(c, 0.0))
 
 
-#: A study-guide passage ranked this high (after the per-document cap) takes the last slot of
-#: the top k when no guide passage made it: the guide is the learner's primary source, and on
-#: a store of thousands of documentation pages its list entries otherwise lose to pages that
-#: repeat the question's words.
+#: Study-guide passages (``source_role: guide``) looked at when none made the top k: those
+#: ranked this high in the fused list, then the guide's nearest by the dense retriever alone.
 GUIDE_REACH = 12
+GUIDE_NEAREST = 3
+GUIDE = "guide"
+
+
+#: A guide passage joins the top k only when it holds this share of the query's word weight
+#: (each word weighs its rarity in the store, BM25's idf; words the store never saw weigh most).
+GUIDE_MIN_SHARE = 0.5
+
+
+def word_weights(query: str, stats: LexicalIndex) -> dict[str, float]:
+    """The query's words (BM25's tokens) -> their rarity in the store (idf)."""
+    tokens = [t for t in dict.fromkeys(tokenize(query)) if len(t) > 1]
+    size = max(stats.size, 1)
+    df = stats.document_frequencies(tokens)
+    return {t: math.log(1 + (size - df[t] + 0.5) / (df[t] + 0.5)) for t in tokens}
+
+
+def holds_share(weights: dict[str, float], words: Sequence[str]) -> float:
+    """The share of the query's word weight that a passage's words hold."""
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if t in words) / total if total else 0.0
+
+
+def _weight_held(weights: dict[str, float], words: Sequence[str]) -> float:
+    """The query's word weight a passage holds, a word said more often counting more (a list
+    chunk that describes Autopilot beats one that only links to it)."""
+    counts = Counter(words)
+    return sum(w * (1 - 0.5 ** counts[t]) for t, w in weights.items())
 
 
 def keep_a_guide_passage(
-    top: list[str], candidates: list[str], role_of: dict[str, str], k: int, keep: list[str]
+    top: list[str], candidate: str | None, k: int, keep: list[str]
 ) -> list[str]:
-    """``top`` with the best guide passage of ``candidates[:GUIDE_REACH]`` in its last slot
-    when it holds none (``keep``: ids that must stay, each retriever's first choice)."""
-    if any(role_of.get(cid) == "guide" for cid in top):
-        return top
-    guide = next((c for c in candidates[:GUIDE_REACH] if role_of.get(c) == "guide"), None)
-    if guide is None:
+    """``top`` with ``candidate`` (a guide passage) in its last slot (``keep``: ids that must
+    stay, each retriever's first choice)."""
+    if candidate is None or candidate in top:
         return top
     if len(top) < k:
-        return [*top, guide]
+        return [*top, candidate]
     drop = next((c for c in reversed(top) if c not in keep), None)
-    return top if drop is None else [c for c in top if c != drop] + [guide]
+    return top if drop is None else [c for c in top if c != drop] + [candidate]
 
 
 #: Heading levels that, with the source, make one "document" for the per-source cap.
@@ -132,6 +158,37 @@ class Retriever:
                 self.lexical.rebuild(self.store, generation)
             self._checked_generation = generation
 
+    def _guide_passage(
+        self,
+        query: str,
+        vector: np.ndarray,
+        domain: int | None,
+        ranked: list[str],
+        by_id: dict[str, StoredChunk],
+    ) -> StoredChunk | None:
+        """The study guide's passage for a query none of whose top hits is from the guide.
+
+        The guide is the learner's primary source, but on a store of thousands of
+        documentation pages its list chunks (nine services in one) lose to pages that repeat
+        the question's words. Candidates: guide passages already ranked near the top, then
+        the guide's nearest by the dense retriever alone. One must hold most of the query's word
+        weight (rare words weigh most: "autopilot", not "sagemaker"), so an off-topic question
+        gets none; the one holding the most weight, repeated words counting more, is taken.
+        """
+        weights = word_weights(query, self.lexical)
+        candidates = [by_id[c] for c in ranked if by_id[c].metadata.get("source_role") == GUIDE]
+        where: dict = {"source_role": GUIDE}
+        if domain is not None:
+            where = {"$and": [where, {"domain": domain}]}
+        candidates += self.store.query(vector.tolist(), GUIDE_NEAREST, where)
+        best, best_weight = None, 0.0
+        for item in candidates:
+            words = tokenize(f"{item.metadata.get('title_path', '')} {item.text}")
+            held = _weight_held(weights, words)
+            if holds_share(weights, set(words)) >= GUIDE_MIN_SHARE and held > best_weight:
+                best, best_weight = item, held
+        return best
+
     def search(
         self, query: str, k: int = 5, domain: int | None = None, per_source: int = 2
     ) -> list[Hit]:
@@ -164,8 +221,14 @@ class Retriever:
         firsts = [dense[0].id] if dense else []
         firsts += [cid for cid, _ in lexical[:1] if cid in by_id]
         top = keep_first_choices(top, firsts, k, fused)
-        role_of = {cid: str(by_id[cid].metadata.get("source_role", "")) for cid in capped}
-        top = keep_a_guide_passage(top, capped, role_of, k, firsts)
+        if not any(by_id[cid].metadata.get("source_role") == GUIDE for cid in top):
+            guide = self._guide_passage(query, vector, domain, capped[:GUIDE_REACH], by_id)
+            if guide is not None:
+                by_id[guide.id] = guide
+                if guide.distance is not None:
+                    dense_score.setdefault(guide.id, 1.0 - float(guide.distance))
+                fused.setdefault(guide.id, 0.0)
+                top = keep_a_guide_passage(top, guide.id, k, firsts)
         hits = []
         for cid in top:
             item = by_id[cid]

@@ -11,13 +11,16 @@ from ingest.job import build_pipeline
 from knowledge.embeddings import LocalEmbeddings
 from knowledge.lexical import tokenize
 from knowledge.retrieve import (
+    GUIDE_MIN_SHARE,
     Retriever,
     cap_per_source,
     distinct_texts,
     document_of,
     fuse,
+    holds_share,
     keep_a_guide_passage,
     keep_first_choices,
+    word_weights,
 )
 from knowledge.settings import Settings
 from knowledge.store import StoredChunk
@@ -77,23 +80,30 @@ def test_each_retrievers_first_choice_stays_in_the_top_k():
     assert keep_first_choices(["a", "b", "c"], ["a", "b"], 3, fused) == ["a", "b", "c"]
 
 
-def test_the_best_guide_passage_near_the_top_takes_the_last_slot():
+def test_a_guide_passage_takes_the_last_slot_but_never_a_retrievers_first_choice():
     """Thousands of doc pages repeat a question's words; the study guide's list entry that
     answers it still reaches the answer, in the last of the top k."""
-    ranked = ["d1", "d2", "d3", "d4", "d5", "d6", "g1", "g2"]
-    role = {c: ("guide" if c.startswith("g") else "reference") for c in ranked}
-    top = ranked[:5]
-    assert keep_a_guide_passage(top, ranked, role, 5, ["d1"]) == ["d1", "d2", "d3", "d4", "g1"]
-    # each retriever's first choice stays, whatever its rank
-    assert keep_a_guide_passage(top, ranked, role, 5, ["d1", "d5"]) == [
-        "d1", "d2", "d3", "d5", "g1"
-    ]  # fmt: skip
-    # a guide passage already in the top k: nothing moves; none near the top: nothing either
-    with_guide = ["d1", "g2", "d2", "d3", "d4"]
-    assert keep_a_guide_passage(with_guide, ranked, role, 5, []) == with_guide
-    far = [f"d{i}" for i in range(1, 30)] + ["g1"]
-    far_role = {c: ("guide" if c.startswith("g") else "reference") for c in far}
-    assert keep_a_guide_passage(far[:5], far, far_role, 5, []) == far[:5]
+    top = ["d1", "d2", "d3", "d4", "d5"]
+    assert keep_a_guide_passage(top, "g1", 5, ["d1"]) == ["d1", "d2", "d3", "d4", "g1"]
+    assert keep_a_guide_passage(top, "g1", 5, ["d1", "d5"]) == ["d1", "d2", "d3", "d5", "g1"]
+    assert keep_a_guide_passage(top[:3], "g1", 5, []) == ["d1", "d2", "d3", "g1"]
+    assert keep_a_guide_passage(top, None, 5, []) == top
+
+
+class _Frequencies:
+    size = 18_000
+
+    def document_frequencies(self, terms):
+        df = {"sagemaker": 1666, "amazon": 1407, "autopilot": 216, "long": 900}
+        return {t: df.get(t, 0) for t in terms}
+
+
+def test_a_guide_passage_must_hold_most_of_the_questions_rare_words():
+    weights = word_weights("What does SageMaker Autopilot do?", _Frequencies())
+    assert holds_share(weights, {"autopilot", "trains", "tunes"}) >= GUIDE_MIN_SHARE
+    assert holds_share(weights, {"sagemaker", "studio"}) < GUIDE_MIN_SHARE
+    egg = word_weights("How long should I boil an egg?", _Frequencies())
+    assert holds_share(egg, {"long", "training", "jobs"}) < GUIDE_MIN_SHARE
 
 
 def test_empty_query_returns_nothing(retriever):
