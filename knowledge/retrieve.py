@@ -80,12 +80,22 @@ GUIDE = "guide"
 GUIDE_MIN_SHARE = 0.5
 
 
+#: Words in more than this share of the store's chunks ("sagemaker" on SageMaker docs) only
+#: qualify a query that has a rarer word ("autopilot"): they do not decide which passage.
+COMMON_WORD_SHARE = 0.05
+_VENDOR = frozenset({"amazon", "aws"})
+
+
 def word_weights(query: str, stats: LexicalIndex) -> dict[str, float]:
-    """The query's words (BM25's tokens) -> their rarity in the store (idf)."""
-    tokens = [t for t in dict.fromkeys(tokenize(query)) if len(t) > 1]
+    """The query's words (BM25's tokens) that decide -> their rarity in the store (idf).
+
+    Vendor prefixes never decide; words common in the store do only when nothing rarer does.
+    """
+    tokens = [t for t in dict.fromkeys(tokenize(query)) if len(t) > 1 and t not in _VENDOR]
     size = max(stats.size, 1)
     df = stats.document_frequencies(tokens)
-    return {t: math.log(1 + (size - df[t] + 0.5) / (df[t] + 0.5)) for t in tokens}
+    rare = [t for t in tokens if df[t] <= COMMON_WORD_SHARE * size]
+    return {t: math.log(1 + (size - df[t] + 0.5) / (df[t] + 0.5)) for t in rare or tokens}
 
 
 def holds_share(weights: dict[str, float], words: Sequence[str]) -> float:
@@ -102,12 +112,16 @@ def _weight_held(weights: dict[str, float], words: Sequence[str]) -> float:
 
 
 def keep_a_guide_passage(
-    top: list[str], candidate: str | None, k: int, keep: list[str]
+    top: list[str], candidate: str | None, k: int, keep: list[str], guides: Sequence[str] = ()
 ) -> list[str]:
-    """``top`` with ``candidate`` (a guide passage) in its last slot (``keep``: ids that must
-    stay, each retriever's first choice)."""
+    """``top`` with ``candidate``, the guide's passage that answers best: in place of a weaker
+    guide passage (``guides``), else in the last slot (``keep``: ids that must stay, each
+    retriever's first choice)."""
     if candidate is None or candidate in top:
         return top
+    weaker = [c for c in guides if c in top and c not in keep]
+    if weaker:
+        return [candidate if c == weaker[-1] else c for c in top]
     if len(top) < k:
         return [*top, candidate]
     drop = next((c for c in reversed(top) if c not in keep), None)
@@ -141,6 +155,7 @@ class Retriever:
         self.lexical = LexicalIndex(settings.lexical_dir)
         self._lock = threading.Lock()
         self._checked_generation: int | None = None
+        self._guide: tuple[list[StoredChunk], np.ndarray] = ([], np.zeros((0, 0), "float32"))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Retriever:
@@ -156,6 +171,9 @@ class Retriever:
                 self.lexical.load()
             if force or self.lexical.generation != generation:
                 self.lexical.rebuild(self.store, generation)
+            guide = self.store.matching({"source_role": GUIDE})
+            vectors = np.asarray([v for _, v in guide], "float32").reshape(len(guide), -1)
+            self._guide = ([c for c, _ in guide], vectors)
             self._checked_generation = generation
 
     def _guide_passage(
@@ -164,29 +182,40 @@ class Retriever:
         vector: np.ndarray,
         domain: int | None,
         ranked: list[str],
-        by_id: dict[str, StoredChunk],
     ) -> StoredChunk | None:
-        """The study guide's passage for a query none of whose top hits is from the guide.
+        """The study guide's passage that answers the query best, if any does.
 
         The guide is the learner's primary source, but on a store of thousands of
         documentation pages its list chunks (nine services in one) lose to pages that repeat
-        the question's words. Candidates: guide passages already ranked near the top, then
-        the guide's nearest by the dense retriever alone. One must hold most of the query's word
+        the question's words. Candidates: guide passages in or near the top k, then the
+        guide's nearest by the dense retriever alone. One must hold most of the query's word
         weight (rare words weigh most: "autopilot", not "sagemaker"), so an off-topic question
-        gets none; the one holding the most weight, repeated words counting more, is taken.
+        gets none. The one holding the most weight (repeated words counting more) plus its cosine
+        to the query is taken.
         """
         weights = word_weights(query, self.lexical)
-        candidates = [by_id[c] for c in ranked if by_id[c].metadata.get("source_role") == GUIDE]
-        where: dict = {"source_role": GUIDE}
-        if domain is not None:
-            where = {"$and": [where, {"domain": domain}]}
-        candidates += self.store.query(vector.tolist(), GUIDE_NEAREST, where)
-        best, best_weight = None, 0.0
-        for item in candidates:
+        total = sum(weights.values()) or 1.0
+        chunks, vectors = self._guide
+        if not chunks:
+            return None
+        sims = vectors @ vector
+        index = {c.id: i for i, c in enumerate(chunks)}
+        nearest = [
+            i
+            for i in np.argsort(-sims)
+            if domain is None or chunks[i].metadata.get("domain") == domain
+        ][:GUIDE_NEAREST]
+        candidates = [index[c] for c in ranked if c in index] + nearest
+        best, best_score = None, 0.0
+        for i in dict.fromkeys(candidates):
+            item = chunks[i]
             words = tokenize(f"{item.metadata.get('title_path', '')} {item.text}")
-            held = _weight_held(weights, words)
-            if holds_share(weights, set(words)) >= GUIDE_MIN_SHARE and held > best_weight:
-                best, best_weight = item, held
+            if holds_share(weights, set(words)) < GUIDE_MIN_SHARE:
+                continue
+            score = _weight_held(weights, words) / total + float(sims[i])
+            if score > best_score:
+                best = StoredChunk(item.id, item.text, item.metadata, 1.0 - float(sims[i]))
+                best_score = score
         return best
 
     def search(
@@ -221,14 +250,15 @@ class Retriever:
         firsts = [dense[0].id] if dense else []
         firsts += [cid for cid, _ in lexical[:1] if cid in by_id]
         top = keep_first_choices(top, firsts, k, fused)
-        if not any(by_id[cid].metadata.get("source_role") == GUIDE for cid in top):
-            guide = self._guide_passage(query, vector, domain, capped[:GUIDE_REACH], by_id)
-            if guide is not None:
+        guides = [c for c in top if by_id[c].metadata.get("source_role") == GUIDE]
+        if len(guides) < len(top):  # documentation passages too: is the guide's best here?
+            guide = self._guide_passage(query, vector, domain, [*top, *capped[:GUIDE_REACH]])
+            if guide is not None and guide.id not in top:
                 by_id[guide.id] = guide
                 if guide.distance is not None:
                     dense_score.setdefault(guide.id, 1.0 - float(guide.distance))
                 fused.setdefault(guide.id, 0.0)
-                top = keep_a_guide_passage(top, guide.id, k, firsts)
+                top = keep_a_guide_passage(top, guide.id, k, firsts, guides)
         hits = []
         for cid in top:
             item = by_id[cid]
