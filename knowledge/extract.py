@@ -220,6 +220,8 @@ def score_units(
             score *= 0.6  # "Ground Truth Plus" when the question asks about Ground Truth
         if shape.kind in ("define", "compare") and _INSTRUCTION.match(unit.text):
             score *= 0.7  # "You can tune the following ..." is no definition
+        if shape.kind == "define" and names_only(unit.text):
+            score *= 0.5  # "Prepare: Data Wrangler, Feature Store, Clarify" defines nothing
         if unit.lead_in:
             score *= 0.4
         if unit.caveat:

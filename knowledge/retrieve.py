@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -68,11 +68,7 @@ def keep_first_choices(
     return sorted(kept + missing, key=lambda c: -fused.get(c, 0.0))
 
 
-#: Study-guide passages (``source_role: guide``) looked at when none made the top k: those
-#: ranked this high in the fused list, then the guide's nearest by the dense retriever alone.
-GUIDE_REACH = 12
-GUIDE_NEAREST = 3
-GUIDE = "guide"
+GUIDE = "guide"  # the source role of study-guide passages (see ingest.pipeline.source_role)
 
 
 #: A guide passage joins the top k only when it holds this share of the query's word weight
@@ -80,34 +76,34 @@ GUIDE = "guide"
 GUIDE_MIN_SHARE = 0.5
 
 
-#: Words in more than this share of the store's chunks ("sagemaker" on SageMaker docs) only
-#: qualify a query that has a rarer word ("autopilot"): they do not decide which passage.
-COMMON_WORD_SHARE = 0.05
+#: A query word weighing less than this share of its rarest word ("sagemaker" beside
+#: "autopilot" on SageMaker docs) only qualifies the query: it does not decide the passage.
+KEY_WORD_SHARE = 0.5
 _VENDOR = frozenset({"amazon", "aws"})
 
 
 def word_weights(query: str, stats: LexicalIndex) -> dict[str, float]:
     """The query's words (BM25's tokens) that decide -> their rarity in the store (idf).
 
-    Vendor prefixes never decide; words common in the store do only when nothing rarer does.
+    Vendor prefixes never decide, nor words far commoner in the store than the rarest one.
     """
     tokens = [t for t in dict.fromkeys(tokenize(query)) if len(t) > 1 and t not in _VENDOR]
     size = max(stats.size, 1)
     df = stats.document_frequencies(tokens)
-    rare = [t for t in tokens if df[t] <= COMMON_WORD_SHARE * size]
-    return {t: math.log(1 + (size - df[t] + 0.5) / (df[t] + 0.5)) for t in rare or tokens}
+    idf = {t: math.log(1 + (size - df[t] + 0.5) / (df[t] + 0.5)) for t in tokens}
+    top = max(idf.values(), default=0.0)
+    return {t: w for t, w in idf.items() if w >= KEY_WORD_SHARE * top}
 
 
-def holds_share(weights: dict[str, float], words: Sequence[str]) -> float:
+def holds_share(weights: dict[str, float], words: Collection[str]) -> float:
     """The share of the query's word weight that a passage's words hold."""
     total = sum(weights.values())
     return sum(w for t, w in weights.items() if t in words) / total if total else 0.0
 
 
-def _weight_held(weights: dict[str, float], words: Sequence[str]) -> float:
+def _weight_held(weights: dict[str, float], counts: Counter) -> float:
     """The query's word weight a passage holds, a word said more often counting more (a list
     chunk that describes Autopilot beats one that only links to it)."""
-    counts = Counter(words)
     return sum(w * (1 - 0.5 ** counts[t]) for t, w in weights.items())
 
 
@@ -155,7 +151,8 @@ class Retriever:
         self.lexical = LexicalIndex(settings.lexical_dir)
         self._lock = threading.Lock()
         self._checked_generation: int | None = None
-        self._guide: tuple[list[StoredChunk], np.ndarray] = ([], np.zeros((0, 0), "float32"))
+        # the study guide's passages, their vectors and word counts (see `_guide_passage`)
+        self._guide: tuple[list[StoredChunk], np.ndarray, list[Counter]] = ([], np.zeros(0), [])
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Retriever:
@@ -173,46 +170,37 @@ class Retriever:
                 self.lexical.rebuild(self.store, generation)
             guide = self.store.matching({"source_role": GUIDE})
             vectors = np.asarray([v for _, v in guide], "float32").reshape(len(guide), -1)
-            self._guide = ([c for c, _ in guide], vectors)
+            words = [
+                Counter(tokenize(f"{c.metadata.get('title_path', '')} {c.text}")) for c, _ in guide
+            ]
+            self._guide = ([c for c, _ in guide], vectors, words)
             self._checked_generation = generation
 
     def _guide_passage(
-        self,
-        query: str,
-        vector: np.ndarray,
-        domain: int | None,
-        ranked: list[str],
+        self, query: str, vector: np.ndarray, domain: int | None
     ) -> StoredChunk | None:
         """The study guide's passage that answers the query best, if any does.
 
         The guide is the learner's primary source, but on a store of thousands of
         documentation pages its list chunks (nine services in one) lose to pages that repeat
-        the question's words. Candidates: guide passages in or near the top k, then the
-        guide's nearest by the dense retriever alone. One must hold most of the query's word
-        weight (rare words weigh most: "autopilot", not "sagemaker"), so an off-topic question
-        gets none. The one holding the most weight (repeated words counting more) plus its cosine
-        to the query is taken.
+        the question's words. Every guide passage is a candidate; one must hold most of the
+        query's word weight (rare words weigh most: "autopilot", not "sagemaker"), so an
+        off-topic question gets none. The one holding the most weight (repeated words count
+        more) plus its cosine to the query is taken.
         """
+        chunks, vectors, words = self._guide
         weights = word_weights(query, self.lexical)
-        total = sum(weights.values()) or 1.0
-        chunks, vectors = self._guide
-        if not chunks:
+        total = sum(weights.values())
+        if not chunks or not total:
             return None
         sims = vectors @ vector
-        index = {c.id: i for i, c in enumerate(chunks)}
-        nearest = [
-            i
-            for i in np.argsort(-sims)
-            if domain is None or chunks[i].metadata.get("domain") == domain
-        ][:GUIDE_NEAREST]
-        candidates = [index[c] for c in ranked if c in index] + nearest
         best, best_score = None, 0.0
-        for i in dict.fromkeys(candidates):
-            item = chunks[i]
-            words = tokenize(f"{item.metadata.get('title_path', '')} {item.text}")
-            if holds_share(weights, set(words)) < GUIDE_MIN_SHARE:
+        for i, item in enumerate(chunks):
+            if domain is not None and item.metadata.get("domain") != domain:
                 continue
-            score = _weight_held(weights, words) / total + float(sims[i])
+            if holds_share(weights, words[i]) < GUIDE_MIN_SHARE:
+                continue
+            score = _weight_held(weights, words[i]) / total + float(sims[i])
             if score > best_score:
                 best = StoredChunk(item.id, item.text, item.metadata, 1.0 - float(sims[i]))
                 best_score = score
@@ -245,14 +233,13 @@ class Retriever:
             sorted((cid for cid in fused if cid in by_id), key=lambda c: -fused[c]), by_id
         )
         source_of = {cid: document_of(by_id[cid].metadata) for cid in ranked}
-        capped = cap_per_source(ranked, source_of, per_source)
-        top = capped[:k]
+        top = cap_per_source(ranked, source_of, per_source)[:k]
         firsts = [dense[0].id] if dense else []
         firsts += [cid for cid, _ in lexical[:1] if cid in by_id]
         top = keep_first_choices(top, firsts, k, fused)
         guides = [c for c in top if by_id[c].metadata.get("source_role") == GUIDE]
         if len(guides) < len(top):  # documentation passages too: is the guide's best here?
-            guide = self._guide_passage(query, vector, domain, [*top, *capped[:GUIDE_REACH]])
+            guide = self._guide_passage(query, vector, domain)
             if guide is not None and guide.id not in top:
                 by_id[guide.id] = guide
                 if guide.distance is not None:
