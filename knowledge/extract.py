@@ -100,10 +100,22 @@ class Shape:
     kind: str  # "compare" | "which" | "define" | "other"
     sides: list[str] = field(default_factory=list)  # compare: the things compared
     answer_type: str = ""  # which: "algorithm", "service", "metric" ...
+    guide: bool = False  # the question asks what the study guide says ("... does the guide list")
+
+
+_ASKS_GUIDE = re.compile(r"\b(?:the|my|our|study)\s+guide(?:'s)?\b", re.I)
+_GUIDE_TERMS = frozenset(term_keys("guide guide's"))
 
 
 def question_shape(question: str) -> Shape:
-    """Compare (with the things compared), which, define or other."""
+    """Compare (with the things compared), which, define or other; and whether the question
+    asks what the study guide says."""
+    shape = _shape(question)
+    shape.guide = bool(_ASKS_GUIDE.search(question))
+    return shape
+
+
+def _shape(question: str) -> Shape:
     head = re.split(r"[?:]", question.strip())[0]
     parts = [p.strip(" ?.,") for p in _VERSUS.split(head)]
     if len(parts) >= 2 and all(term_keys(p) for p in parts):
@@ -185,6 +197,8 @@ def score_units(
     """Set each unit's score (see the module docstring); ``focus`` holds the terms of what
     the question names (its names, else its rarest term), ``names`` the names as written."""
     wanted = set(term_keys(shape.answer_type))
+    if shape.guide:  # "the guide" says where to look, not what about
+        weights = {t: w for t, w in weights.items() if t not in _GUIDE_TERMS}
     total = sum(weights.values()) or 1.0
     extended = re.compile(rf"\b{re.escape(names[-1])}\b(\s+[A-Z][\w-]*)?") if names else None
     focus = _key_focus(
@@ -309,9 +323,11 @@ def names_only(text: str) -> bool:
     return len(parts) >= 2 and all(len(p.split()) <= 4 and p[:1].isupper() for p in parts)
 
 
-def _guide_first(ranked: list[Sentence]) -> Sentence:
+def _guide_first(ranked: list[Sentence], shape: Shape) -> Sentence:
     """The best sentence, or the guide's best one that names what the question asks about
-    when it answers about as well (`GUIDE_MARGIN`); a bare list of names does not answer."""
+    when it answers about as well (`GUIDE_MARGIN`; any score when the question asks what the
+    guide says); a bare list of names answers "which ...?" but defines nothing."""
+    margin = 0.0 if shape.guide else GUIDE_MARGIN
     best = ranked[0]
     if best.guide:
         return best
@@ -321,8 +337,8 @@ def _guide_first(ranked: list[Sentence]) -> Sentence:
             for u in ranked
             if u.guide
             and u.on_focus
-            and u.score >= GUIDE_MARGIN * best.score
-            and not names_only(u.text)
+            and u.score >= margin * best.score
+            and not (shape.kind == "define" and names_only(u.text))
         ),
         best,
     )
@@ -333,7 +349,7 @@ def select(units: Sequence[Sentence], shape: Shape) -> list[Sentence]:
     top = sorted(units, key=lambda u: (-u.score, u.passage, u.position))[:16]
     if not top or top[0].score <= 0:
         return []
-    anchor = _guide_first(top)
+    anchor = _guide_first(top, shape)
     # the anchor first, so a doc sentence the guide copied is the one dropped as a duplicate
     ranked = _distinct([anchor, *(u for u in top if u is not anchor)])
     if shape.kind == "compare":

@@ -79,15 +79,17 @@ GUIDE_MIN_SHARE = 0.5
 #: A query word weighing less than this share of its rarest word ("sagemaker" beside
 #: "autopilot" on SageMaker docs) only qualifies the query: it does not decide the passage.
 KEY_WORD_SHARE = 0.5
-_VENDOR = frozenset({"amazon", "aws"})
+#: Words that never decide: vendor prefixes, and "guide" ("what does the guide list ...").
+_NOT_DECIDING = frozenset({"amazon", "aws", "guide", "guide's"})
 
 
 def word_weights(query: str, stats: LexicalIndex) -> dict[str, float]:
     """The query's words (BM25's tokens) that decide -> their rarity in the store (idf).
 
-    Vendor prefixes never decide, nor words far commoner in the store than the rarest one.
+    Vendor prefixes and "guide" never decide, nor words far commoner in the store than the
+    rarest one.
     """
-    tokens = [t for t in dict.fromkeys(tokenize(query)) if len(t) > 1 and t not in _VENDOR]
+    tokens = [t for t in dict.fromkeys(tokenize(query)) if len(t) > 1 and t not in _NOT_DECIDING]
     size = max(stats.size, 1)
     df = stats.document_frequencies(tokens)
     idf = {t: math.log(1 + (size - df[t] + 0.5) / (df[t] + 0.5)) for t in tokens}

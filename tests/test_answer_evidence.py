@@ -232,6 +232,29 @@ def test_a_guide_list_that_only_names_the_thing_loses_to_the_page_that_explains_
     assert answer.text.splitlines()[1].startswith("Compilo is a capability")
 
 
+def test_a_question_about_what_the_guide_says_is_answered_from_the_guide(generator):
+    doc = hit(
+        1,
+        "Classification models return the probability of the predicted label for binary and "
+        "multiclass classification.",
+        title_path="Inference responses > Classification models",
+        source=DOC_PAGE,
+        role="reference",
+    )
+    guide = hit(
+        2,
+        "**Classification Models**\nKNN\n\n**Regression/Classification Models**\n"
+        "Linear Learner, XGBoost\n",
+        title_path="Modeling > 3.2 Select the appropriate model(s)",
+        role="guide",
+    )
+    answer = generator.answer(
+        "Which models does the guide list under classification models?", [doc, guide]
+    )
+    assert answer.citations[0].source == guide.source
+    assert "KNN" in answer.text.splitlines()[1]
+
+
 def test_an_answer_stays_within_about_120_words(generator):
     text = (
         "Batch scoring reads every record of the input dataset from object storage in parallel "
