@@ -171,7 +171,7 @@ class Retriever:
             if force or self.lexical.generation != generation:
                 self.lexical.rebuild(self.store, generation)
             guide = self.store.matching({"source_role": GUIDE})
-            vectors = np.asarray([v for _, v in guide], "float32").reshape(len(guide), -1)
+            vectors = np.asarray([v for _, v in guide] or np.zeros((0, 0)), "float32")
             words = [
                 Counter(tokenize(f"{c.metadata.get('title_path', '')} {c.text}")) for c, _ in guide
             ]

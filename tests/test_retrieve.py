@@ -24,6 +24,7 @@ from knowledge.retrieve import (
 )
 from knowledge.settings import Settings
 from knowledge.store import StoredChunk
+from tests.conftest import DATA
 
 
 @pytest.fixture(scope="module")
@@ -182,3 +183,11 @@ def test_the_same_passage_text_from_several_sources_takes_one_slot():
         "c": StoredChunk("c", "Neo compiles models.", {"content_hash": "h2"}),
     }
     assert distinct_texts(["a", "b", "c"], by_id) == ["a", "c"]
+
+
+def test_a_store_of_documentation_pages_alone_searches_as_before(settings):
+    """No guide in the store (or a store ingested before source roles): nothing to add."""
+    build_pipeline(settings).run([str(DATA / "docs")])
+    hits = Retriever(settings, LocalEmbeddings()).search("early stopping in tuning jobs", k=3)
+    assert hits and hits[0].title_path.endswith("Early stopping")
+    assert {h.metadata["source_role"] for h in hits} == {"reference"}
