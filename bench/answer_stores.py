@@ -7,9 +7,10 @@
 * ``guide``: the study guide alone;
 * ``notes``: the bundled study notes (knowledge/notes) alone.
 
-Each lives in /tmp/studybot-bench-answers-<name>; a marker file written after a complete build
-makes later runs reuse it (``--rebuild`` in bench/answers.py starts over). Building ``full``
-takes ~10-20 min on 2 shared cores.
+Each lives in /tmp/studybot-bench-answers-<name> (or $STUDYBOT_BENCH_ANSWER_STORES<name>); a
+marker file written after a complete build makes later runs reuse it (``--rebuild`` in
+bench/answers.py starts over), and an interrupted build resumes where it stopped. Building
+``full`` takes ~10-20 min on 2 quiet cores with fp32 embeddings, well over an hour when shared.
 
     .venv/bin/python bench/answer_stores.py [--rebuild] [full guide notes]   # build or reuse
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -33,7 +35,9 @@ from bench.common import (  # noqa: E402
     require_corpus,
 )
 
-STORE_PREFIX = "/tmp/studybot-bench-answers-"
+#: Where the stores live (``<prefix><name>``); STUDYBOT_BENCH_ANSWER_STORES points elsewhere,
+#: e.g. at a copy of a store being built.
+STORE_PREFIX = os.environ.get("STUDYBOT_BENCH_ANSWER_STORES", "/tmp/studybot-bench-answers-")
 MARKER = "bench-complete.json"
 NOTES = REPO / "knowledge" / "notes"
 

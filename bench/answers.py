@@ -25,6 +25,9 @@ Figures, per store and per split (``dev``, ``heldout``, ``all``):
 * refused-when-not-covered: unanswerable questions answered "not covered";
 * cited-page-holds-the-answer: covered questions with a citation from one of their sources
   (a guide section matches by the cited chunk's heading path), and the same for the first one;
+  ``answer_in_top5``: how often retrieval brought such a passage at all. Each miss is listed in
+  the detail with the pages expected and the top 5 retrieved (``*`` = holds the answer, with
+  each passage's source role: ``guide`` or ``reference``);
 * key facts: share of covered questions whose answer contains every key fact (and the mean share);
 * domain / objective: the answer's first domain tag against the label (labelled questions);
   exam-fact questions with no domain should carry no tag;
@@ -120,6 +123,7 @@ class Outcome:
     objective: str = ""
     text: str = ""
     confidence: float = 0.0
+    top: list[tuple[str, str, str]] = field(default_factory=list)  # retrieved (source, path, role)
 
     @property
     def answered(self) -> bool:
@@ -129,6 +133,15 @@ class Outcome:
         cited = self.cited[:1] if first_only else self.cited
         return any(
             source_matches(s, src, path) for s in self.item["sources"] for src, path in cited
+        )
+
+    def retrieved_ok(self) -> bool:
+        """Whether a retrieved passage (top 5) is from one of the question's sources (the
+        blueprint, bundled with the product, is always at hand)."""
+        if any(s.startswith("blueprint#") for s in self.item["sources"]):
+            return True
+        return any(
+            source_matches(s, src, path) for s in self.item["sources"] for src, path, _ in self.top
         )
 
     def facts_share(self) -> float:
@@ -190,6 +203,7 @@ def ask_all(store: str, items: list[dict], repeat: int = 1) -> list[Outcome]:
                 objective=tag.objective if tag else "",
                 text=answer.text,
                 confidence=answer.confidence,
+                top=[(h.source, h.title_path, h.metadata.get("source_role", "")) for h in hits],
             )
         )
     return outcomes
@@ -218,6 +232,7 @@ def summarize(outcomes: list[Outcome]) -> dict:
         "refused_when_not_covered": _rate([not o.answered for o in uncovered]),
         "cited_page_holds_answer": _rate([o.cited_ok() for o in covered]),
         "first_citation_holds_answer": _rate([o.cited_ok(first_only=True) for o in covered]),
+        "answer_in_top5": _rate([o.retrieved_ok() for o in covered]),
         "all_key_facts": _rate([o.facts_share() == 1.0 for o in covered]),
         "key_fact_share": round(sum(o.facts_share() for o in covered) / len(covered), 4)
         if covered
@@ -233,7 +248,25 @@ def summarize(outcomes: list[Outcome]) -> dict:
     }
 
 
+def _page(source: str, path: str) -> str:
+    return f"{source.rsplit('/', 1)[-1]} > {path}"
+
+
+def miss(o: Outcome) -> dict:
+    """Why a covered question's answer cites no page that holds it: what it cited, what it
+    should have, and which of the retrieved passages would have done (``*``)."""
+    return {
+        "expected": o.item["sources"],
+        "top5": [
+            ("* " if any(source_matches(s, src, path) for s in o.item["sources"]) else "  ")
+            + f"[{role or '?'}] {_page(src, path)}"
+            for src, path, role in o.top
+        ],
+    }
+
+
 def detail(o: Outcome) -> dict:
+    missed = o.item["covered"] and not o.cited_ok()
     return {
         "id": o.item["id"],
         "q": o.item["q"],
@@ -246,9 +279,10 @@ def detail(o: Outcome) -> dict:
         "domain": o.domain,
         "domain_ok": o.domain_ok(),
         "objective": o.objective.split(" ", 1)[0],
-        "cited": [f"{src.rsplit('/', 1)[-1]} > {path}" for src, path in o.cited],
+        "cited": [_page(src, path) for src, path in o.cited],
         "ms": round(o.seconds * 1000, 1),
         "text": o.text,
+        **(miss(o) if missed else {}),
     }
 
 

@@ -80,6 +80,14 @@ class _Queued:
     hint: str | None
 
 
+def source_role(raw: list[RawChunk], objective_ids: list[str]) -> str:
+    """ "guide" for a document organised by the blueprint's objectives (a heading of it names
+    one: the study guide's ``### 2.2 Perform feature engineering``, the notes' ``# 1.2 ...``);
+    "reference" for any other page. Answers prefer a guide passage that answers as well."""
+    ids = set(objective_ids)
+    return "guide" if any(rc.objective_hint in ids for rc in raw) else "reference"
+
+
 Progress = Callable[[str, str], None]  # (event, detail): "planned"/"done"/"failed"
 
 
@@ -224,7 +232,9 @@ class IngestPipeline:
         return doc.links
 
     def _identify(self, raw: list[RawChunk], source: str, title: str) -> list[_Queued]:
-        """Give each chunk its id (source + content), counting repeats of identical text."""
+        """Give each chunk its id (source + content), counting repeats of identical text, and
+        its source role (see `source_role`)."""
+        role = source_role(raw, self.tagger.ids)
         occurrences: dict[str, int] = {}
         out: list[_Queued] = []
         for rc in raw:
@@ -240,6 +250,7 @@ class IngestPipeline:
                 domain=0,
                 objective="",
                 tag_confidence=0.0,
+                source_role=role,
             )
             embed_text = chunk.embedding_text()
             digest = content_hash(embed_text)

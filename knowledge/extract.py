@@ -15,6 +15,9 @@ see `coverage.term_weights`), with a bonus for defining or deciding language ("X
 that coverage found addresses the question. Lead-ins ("... the following:"), caveats under
 "Note" labels and very long sentences weigh less. The answer takes the best sentence, then the
 sentences of the same passage item that also match, in reading order, within ~120 words.
+Lower-ranked passages count a little less (the study guide's rank among themselves), and the
+study guide is the learner's primary source: its sentence that names what the question asks
+about opens the answer when it scores nearly as well as the best documentation sentence.
 """
 
 from __future__ import annotations
@@ -29,6 +32,16 @@ from knowledge.text import wordset
 from knowledge.types import Hit
 
 MAX_WORDS = 120  # words shown, citations aside
+#: Each retrieval rank below the first costs a sentence this share of its score; the study
+#: guide's passages (``source_role: guide``) rank among themselves only.
+RANK_DECAY = 0.12
+#: The study guide is the learner's primary source: its best sentence that names what the
+#: question asks about opens the answer when it scores at least this share of the best
+#: documentation sentence (a guide entry seldom repeats the product family, "SageMaker", nor
+#: sits first on its page as a doc page's definition does).
+GUIDE_MARGIN = 0.7
+#: A focus term weighing less than this share of the rarest one qualifies rather than names.
+KEY_FOCUS_SHARE = 0.5
 MAX_LINES = 4
 MIN_LINES = 2
 
@@ -87,10 +100,22 @@ class Shape:
     kind: str  # "compare" | "which" | "define" | "other"
     sides: list[str] = field(default_factory=list)  # compare: the things compared
     answer_type: str = ""  # which: "algorithm", "service", "metric" ...
+    guide: bool = False  # the question asks what the study guide says ("... does the guide list")
+
+
+_ASKS_GUIDE = re.compile(r"\b(?:the|my|our|study)\s+guide(?:'s)?\b", re.I)
+_GUIDE_TERMS = frozenset(term_keys("guide guide's"))
 
 
 def question_shape(question: str) -> Shape:
-    """Compare (with the things compared), which, define or other."""
+    """Compare (with the things compared), which, define or other; and whether the question
+    asks what the study guide says."""
+    shape = _shape(question)
+    shape.guide = bool(_ASKS_GUIDE.search(question))
+    return shape
+
+
+def _shape(question: str) -> Shape:
     head = re.split(r"[?:]", question.strip())[0]
     parts = [p.strip(" ?.,") for p in _VERSUS.split(head)]
     if len(parts) >= 2 and all(term_keys(p) for p in parts):
@@ -123,12 +148,16 @@ def _found(weights: dict[str, float], own: set[str], subject: set[str], heading:
     return total
 
 
-def _cues(unit: Sentence, shape: Shape, focus: set[str]) -> float:
-    """Bonus for defining / deciding language about what the question names: a described
-    entry whose subject is it, or a sentence that names it in its first words."""
-    bonus = 0.0
+def _names_focus(unit: Sentence, focus: set[str]) -> bool:
+    """A described entry whose subject is what the question names, or a sentence that names
+    it in its first words."""
     about = unit.subject if unit.described else " ".join(unit.text.split()[:8])
-    names_it = bool(focus) and all(has_term(t, set(term_keys(about))) for t in focus)
+    return bool(focus) and all(has_term(t, set(term_keys(about))) for t in focus)
+
+
+def _cues(unit: Sentence, shape: Shape, names_it: bool) -> float:
+    """Bonus for defining / deciding language about what the question names (``names_it``)."""
+    bonus = 0.0
     if unit.described or _DEFINING.search(unit.text[:160]):
         bonus += 0.15 if shape.kind in ("define", "compare") else 0.08
         if names_it and shape.kind in ("define", "compare", "which"):
@@ -148,6 +177,14 @@ def _names_another(text: str, names: Sequence[str], pattern: re.Pattern[str]) ->
     )
 
 
+def _key_focus(focus: set[str], weights: dict[str, float]) -> set[str]:
+    """The focus terms that name the thing itself, not the product family it belongs to: in
+    "SageMaker Neo" on a store of SageMaker pages, "neo" (rare) but not "sagemaker" (common),
+    so the guide's "Neo" entry names what the question asks about."""
+    top = max((weights.get(t, 0.0) for t in focus), default=0.0)
+    return {t for t in focus if weights.get(t, 0.0) >= KEY_FOCUS_SHARE * top} or focus
+
+
 def score_units(
     units: Sequence[Sentence],
     hits: Sequence[Hit],
@@ -160,10 +197,15 @@ def score_units(
     """Set each unit's score (see the module docstring); ``focus`` holds the terms of what
     the question names (its names, else its rarest term), ``names`` the names as written."""
     wanted = set(term_keys(shape.answer_type))
+    if shape.guide:  # "the guide" says where to look, not what about
+        weights = {t: w for t, w in weights.items() if t not in _GUIDE_TERMS}
     total = sum(weights.values()) or 1.0
     extended = re.compile(rf"\b{re.escape(names[-1])}\b(\s+[A-Z][\w-]*)?") if names else None
-    focus = focus or ({max(weights, key=weights.__getitem__)} if weights else set())
+    focus = _key_focus(
+        focus or ({max(weights, key=weights.__getitem__)} if weights else set()), weights
+    )
     headings = {i: set(term_keys(f"{h.title} {h.title_path}")) for i, h in enumerate(hits)}
+    rank_factors = _rank_factors(hits)
     for unit in units:
         own = set(unit.terms)
         subject = set(unit.subject_terms)
@@ -171,8 +213,16 @@ def score_units(
             own |= subject
         heading = headings.get(unit.passage, set())
         score = _found(weights, own, subject, heading) / total
+        unit.guide = hits[unit.passage].metadata.get("source_role") == "guide"
+        names_it = _names_focus(unit, focus)
+        # what it is about for "what is X?", what it holds for "which ... for X?" and others
+        unit.on_focus = (
+            names_it
+            if shape.kind in ("define", "compare")
+            else bool(focus) and all(has_term(t, own | subject) for t in focus)
+        )
         if any(has_term(t, own | subject) for t in weights):
-            score += _cues(unit, shape, focus)
+            score += _cues(unit, shape, names_it)
             if wanted and any(has_term(t, subject | heading) for t in wanted):
                 score += 0.2  # "which algorithm ...?": a sentence under an algorithms heading
             if (
@@ -184,6 +234,8 @@ def score_units(
             score *= 0.6  # "Ground Truth Plus" when the question asks about Ground Truth
         if shape.kind in ("define", "compare") and _INSTRUCTION.match(unit.text):
             score *= 0.7  # "You can tune the following ..." is no definition
+        if shape.kind == "define" and names_only(unit.text):
+            score *= 0.5  # "Prepare: Data Wrangler, Feature Store, Clarify" defines nothing
         if unit.lead_in:
             score *= 0.4
         if unit.caveat:
@@ -192,7 +244,20 @@ def score_units(
             score *= 45 / unit.words
         if best_item == (unit.passage, unit.item):
             score *= 1.1
-        unit.score = score / (1 + 0.12 * unit.passage)
+        unit.score = score * rank_factors[unit.passage]
+
+
+def _rank_factors(hits: Sequence[Hit]) -> list[float]:
+    """Per passage, what its retrieval rank and source role make of its sentences' scores."""
+    factors = []
+    guides = 0
+    for rank, hit in enumerate(hits):
+        if hit.metadata.get("source_role") == "guide":
+            factors.append(1 / (1 + RANK_DECAY * guides))
+            guides += 1
+        else:
+            factors.append(1 / (1 + RANK_DECAY * rank))
+    return factors
 
 
 def _budget(chosen: list[Sentence]) -> list[Sentence]:
@@ -251,31 +316,64 @@ def _distinct(units: Sequence[Sentence]) -> list[Sentence]:
     return kept
 
 
+def names_only(text: str) -> bool:
+    """A bare list of names ("Data Wrangler, Feature Store, Ground Truth, Clarify"): it says
+    a thing exists, not what it does."""
+    parts = [p.strip() for p in re.split(r",|\band\b", text.rstrip(". ")) if p.strip()]
+    return len(parts) >= 2 and all(len(p.split()) <= 4 and p[:1].isupper() for p in parts)
+
+
+def _guide_first(ranked: list[Sentence], shape: Shape) -> Sentence:
+    """The best sentence, or the guide's best one that names what the question asks about
+    when it answers about as well (`GUIDE_MARGIN`; any score when the question asks what the
+    guide says); a bare list of names answers "which ...?" but defines nothing."""
+    margin = 0.0 if shape.guide else GUIDE_MARGIN
+    best = ranked[0]
+    if best.guide:
+        return best
+    return next(
+        (
+            u
+            for u in ranked
+            if u.guide
+            and u.on_focus
+            and u.score >= margin * best.score
+            and not (shape.kind == "define" and names_only(u.text))
+        ),
+        best,
+    )
+
+
 def select(units: Sequence[Sentence], shape: Shape) -> list[Sentence]:
     """The answer's sentences, the deciding one first (units already scored)."""
-    ranked = _distinct(sorted(units, key=lambda u: (-u.score, u.passage, u.position))[:16])
-    if not ranked or ranked[0].score <= 0:
+    top = sorted(units, key=lambda u: (-u.score, u.passage, u.position))[:16]
+    if not top or top[0].score <= 0:
         return []
+    anchor = _guide_first(top, shape)
+    # the anchor first, so a doc sentence the guide copied is the one dropped as a duplicate
+    ranked = _distinct([anchor, *(u for u in top if u is not anchor)])
     if shape.kind == "compare":
         pair = _compare(ranked, shape.sides)
         if pair:
             return _budget(pair)
-    anchor = ranked[0]
+    others = [u for u in ranked if u is not anchor]
     same_item = [
         u
-        for u in ranked[1:]
+        for u in others
         if (u.passage, u.item) == (anchor.passage, anchor.item) and u.score >= 0.5 * anchor.score
     ]
     chosen = [anchor, *same_item[: MAX_LINES - 1]]
-    for unit in ranked[1:]:  # too little in the answering item: the next best elsewhere
+    for unit in others:  # too little in the answering item: the next best elsewhere
         if len(chosen) >= MIN_LINES or unit.score < 0.6 * anchor.score:
             break
         if unit not in chosen:
             chosen.append(unit)
-    if shape.kind in ("which", "define"):  # the deciding sentence first, then reading order
-        chosen = [anchor, *sorted(chosen[1:], key=lambda u: (u.passage, u.position))]
-    else:
-        chosen.sort(key=lambda u: (u.passage, u.position))
+    # Reading order (passages by rank); the guide's passage first when it was preferred;
+    # "which" and "define" questions open with the deciding sentence itself.
+    preferred = anchor.passage if anchor is not top[0] else -1
+    chosen.sort(key=lambda u: (u.passage != preferred, u.passage, u.position))
+    if shape.kind in ("which", "define"):
+        chosen = [anchor, *(u for u in chosen if u is not anchor)]
     return _budget(chosen)
 
 

@@ -83,6 +83,8 @@ class Sentence:
     lead_in: bool = False  # ends with ":" (introduces a list or code)
     caveat: bool = False  # under a Note / Important label
     score: float = 0.0
+    guide: bool = False  # in a study-guide passage (``source_role: guide``); set when scored
+    on_focus: bool = False  # names what the question asks about; set when scored
 
     @property
     def words(self) -> int:

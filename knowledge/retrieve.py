@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import threading
+from collections import Counter
+from collections.abc import Collection, Sequence
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from knowledge.embeddings import make_embeddings, model_id_of
-from knowledge.lexical import LexicalIndex
+from knowledge.lexical import LexicalIndex, tokenize
 from knowledge.settings import Settings
 from knowledge.store import KnowledgeStore, StoredChunk
 from knowledge.types import Hit
@@ -65,6 +68,64 @@ def keep_first_choices(
     return sorted(kept + missing, key=lambda c: -fused.get(c, 0.0))
 
 
+GUIDE = "guide"  # the source role of study-guide passages (see ingest.pipeline.source_role)
+
+
+#: A guide passage joins the top k only when it holds this share of the query's word weight
+#: (each word weighs its rarity in the store, BM25's idf; words the store never saw weigh most).
+GUIDE_MIN_SHARE = 0.5
+
+
+#: A query word weighing less than this share of its rarest word ("sagemaker" beside
+#: "autopilot" on SageMaker docs) only qualifies the query: it does not decide the passage.
+KEY_WORD_SHARE = 0.5
+#: Words that never decide: vendor prefixes, and "guide" ("what does the guide list ...").
+_NOT_DECIDING = frozenset({"amazon", "aws", "guide", "guide's"})
+
+
+def word_weights(query: str, stats: LexicalIndex) -> dict[str, float]:
+    """The query's words (BM25's tokens) that decide -> their rarity in the store (idf).
+
+    Vendor prefixes and "guide" never decide, nor words far commoner in the store than the
+    rarest one.
+    """
+    tokens = [t for t in dict.fromkeys(tokenize(query)) if len(t) > 1 and t not in _NOT_DECIDING]
+    size = max(stats.size, 1)
+    df = stats.document_frequencies(tokens)
+    idf = {t: math.log(1 + (size - df[t] + 0.5) / (df[t] + 0.5)) for t in tokens}
+    top = max(idf.values(), default=0.0)
+    return {t: w for t, w in idf.items() if w >= KEY_WORD_SHARE * top}
+
+
+def holds_share(weights: dict[str, float], words: Collection[str]) -> float:
+    """The share of the query's word weight that a passage's words hold."""
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if t in words) / total if total else 0.0
+
+
+def _weight_held(weights: dict[str, float], counts: Counter) -> float:
+    """The query's word weight a passage holds, a word said more often counting more (a list
+    chunk that describes Autopilot beats one that only links to it)."""
+    return sum(w * (1 - 0.5 ** counts[t]) for t, w in weights.items())
+
+
+def keep_a_guide_passage(
+    top: list[str], candidate: str | None, k: int, keep: list[str], guides: Sequence[str] = ()
+) -> list[str]:
+    """``top`` with ``candidate``, the guide's passage that answers best: in place of a weaker
+    guide passage (``guides``), else in the last slot (``keep``: ids that must stay, each
+    retriever's first choice)."""
+    if candidate is None or candidate in top:
+        return top
+    weaker = [c for c in guides if c in top and c not in keep]
+    if weaker:
+        return [candidate if c == weaker[-1] else c for c in top]
+    if len(top) < k:
+        return [*top, candidate]
+    drop = next((c for c in reversed(top) if c not in keep), None)
+    return top if drop is None else [c for c in top if c != drop] + [candidate]
+
+
 #: Heading levels that, with the source, make one "document" for the per-source cap.
 DOCUMENT_LEVELS = 3
 
@@ -92,6 +153,8 @@ class Retriever:
         self.lexical = LexicalIndex(settings.lexical_dir)
         self._lock = threading.Lock()
         self._checked_generation: int | None = None
+        # the study guide's passages, their vectors and word counts (see `_guide_passage`)
+        self._guide: tuple[list[StoredChunk], np.ndarray, list[Counter]] = ([], np.zeros(0), [])
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Retriever:
@@ -107,7 +170,43 @@ class Retriever:
                 self.lexical.load()
             if force or self.lexical.generation != generation:
                 self.lexical.rebuild(self.store, generation)
+            guide = self.store.matching({"source_role": GUIDE})
+            vectors = np.asarray([v for _, v in guide] or np.zeros((0, 0)), "float32")
+            words = [
+                Counter(tokenize(f"{c.metadata.get('title_path', '')} {c.text}")) for c, _ in guide
+            ]
+            self._guide = ([c for c, _ in guide], vectors, words)
             self._checked_generation = generation
+
+    def _guide_passage(
+        self, query: str, vector: np.ndarray, domain: int | None
+    ) -> StoredChunk | None:
+        """The study guide's passage that answers the query best, if any does.
+
+        The guide is the learner's primary source, but on a store of thousands of
+        documentation pages its list chunks (nine services in one) lose to pages that repeat
+        the question's words. Every guide passage is a candidate; one must hold most of the
+        query's word weight (rare words weigh most: "autopilot", not "sagemaker"), so an
+        off-topic question gets none. The one holding the most weight (repeated words count
+        more) plus its cosine to the query is taken.
+        """
+        chunks, vectors, words = self._guide
+        weights = word_weights(query, self.lexical)
+        total = sum(weights.values())
+        if not chunks or not total:
+            return None
+        sims = vectors @ vector
+        best, best_score = None, 0.0
+        for i, item in enumerate(chunks):
+            if domain is not None and item.metadata.get("domain") != domain:
+                continue
+            if holds_share(weights, words[i]) < GUIDE_MIN_SHARE:
+                continue
+            score = _weight_held(weights, words[i]) / total + float(sims[i])
+            if score > best_score:
+                best = StoredChunk(item.id, item.text, item.metadata, 1.0 - float(sims[i]))
+                best_score = score
+        return best
 
     def search(
         self, query: str, k: int = 5, domain: int | None = None, per_source: int = 2
@@ -140,6 +239,15 @@ class Retriever:
         firsts = [dense[0].id] if dense else []
         firsts += [cid for cid, _ in lexical[:1] if cid in by_id]
         top = keep_first_choices(top, firsts, k, fused)
+        guides = [c for c in top if by_id[c].metadata.get("source_role") == GUIDE]
+        if len(guides) < len(top):  # documentation passages too: is the guide's best here?
+            guide = self._guide_passage(query, vector, domain)
+            if guide is not None and guide.id not in top:
+                by_id[guide.id] = guide
+                if guide.distance is not None:
+                    dense_score.setdefault(guide.id, 1.0 - float(guide.distance))
+                fused.setdefault(guide.id, 0.0)
+                top = keep_a_guide_passage(top, guide.id, k, firsts, guides)
         hits = []
         for cid in top:
             item = by_id[cid]

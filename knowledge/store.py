@@ -231,6 +231,19 @@ class KnowledgeStore:
             )
         ]
 
+    def matching(self, where: dict) -> list[tuple[StoredChunk, list[float]]]:
+        """Every chunk whose metadata matches ``where``, with its vector."""
+        col = self._get_collection(create=False)
+        if col is None:
+            return []
+        got = self._call(col.get, where=where, include=["documents", "metadatas", "embeddings"])
+        return [
+            (StoredChunk(i, d or "", m or {}), v)
+            for i, d, m, v in zip(
+                got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True
+            )
+        ]
+
     def get(self, ids: list[str], with_vectors: bool = False) -> dict[str, StoredChunk | tuple]:
         """Chunks by id; with vectors, values are (StoredChunk, vector)."""
         col = self._get_collection(create=False)

@@ -20,9 +20,13 @@ class Chunk:
     domain: int
     objective: str
     tag_confidence: float
+    #: "guide" when the chunk's document is organised by the blueprint's objectives (the study
+    #: guide, the bundled notes), "reference" for other pages; "" when unknown (older stores).
+    source_role: str = ""
 
     def metadata(self) -> dict[str, str | int | float]:
         """Chroma metadata (flat scalars only)."""
+        role = {"source_role": self.source_role} if self.source_role else {}
         return {
             "source": self.source,
             "title": self.title,
@@ -33,6 +37,7 @@ class Chunk:
             "domain": self.domain,
             "objective": self.objective,
             "tag_confidence": round(self.tag_confidence, 4),
+            **role,
         }
 
     def embedding_text(self) -> str:

@@ -45,6 +45,7 @@ def hit(
     source: str | None = None,
     objective: str = "4.2",
     confidence: float = 1.0,
+    role: str = "",
 ) -> Hit:
     return Hit(
         id=f"chunk-{n}",
@@ -56,7 +57,7 @@ def hit(
         objective=objective,
         score=round(1 / (60 + n), 6),
         dense_score=dense,
-        metadata={"tag_confidence": confidence},
+        metadata={"tag_confidence": confidence, **({"source_role": role} if role else {})},
     )
 
 
@@ -176,6 +177,85 @@ def test_the_definition_comes_first_even_when_it_comes_later_in_the_passage(gene
     assert answer.text.splitlines()[1] == (
         "Rankly is a managed algorithm that ranks items for each user [1]"
     )
+
+
+DOC_PAGE = "https://docs.example.com/ml/latest/dg/compilo.html"
+GUIDE_ENTRY = (
+    "**Deploy & Manage**\n"
+    "Pipelines\n\n"
+    "[Compilo](https://example.com/compilo/)\n"
+    "- compiles trained models once so they run anywhere in the cloud and at the edge\n"
+    "- optimizes models to run up to twice as fast with no loss in accuracy\n"
+)
+
+
+def _doc_pages() -> list[Hit]:
+    """Documentation passages about Compilo, ranked above the guide by retrieval."""
+    return [
+        hit(
+            1,
+            "Compilo is a capability of the platform that compiles trained models so they run "
+            "on cloud instances and edge devices. Compilo supports six model frameworks.",
+            title_path="Compile models with Compilo > What is Compilo?",
+            source=DOC_PAGE,
+            role="reference",
+            objective="4.4",
+            confidence=0.4,
+        ),
+        hit(
+            2,
+            "Compilo only supports the lite runtime for edge device targets.",
+            title_path="Compilo edge devices",
+            source=DOC_PAGE.replace("compilo", "compilo-edge"),
+            role="reference",
+            confidence=0.4,
+        ),
+    ]
+
+
+def test_when_the_guide_answers_as_well_as_a_doc_page_the_guide_is_cited(generator):
+    guide = hit(3, GUIDE_ENTRY, title_path="Exam Material > ML Services", role="guide")
+    answer = generator.answer("What does Compilo do?", [*_doc_pages(), guide])
+    assert answer.citations[0].source == guide.source
+    assert answer.text.splitlines()[1].startswith("Compilo: compiles trained models once")
+
+
+def test_a_guide_list_that_only_names_the_thing_loses_to_the_page_that_explains_it(generator):
+    names_only = hit(
+        3,
+        "**Deploy & Manage**\nPipelines\nModel Watch\nCompilo\n",
+        title_path="Exam Material > ML Services",
+        role="guide",
+    )
+    answer = generator.answer("What does Compilo do?", [*_doc_pages(), names_only])
+    assert answer.citations[0].source == DOC_PAGE
+    assert answer.text.splitlines()[1].startswith("Compilo is a capability")
+
+
+def test_a_question_about_what_the_guide_says_is_answered_from_the_guide(generator):
+    doc = hit(
+        1,
+        "**HPO models**: The probability of the `True` class for binary classification.\n\n"
+        "**Ensemble models**: The probability of the predicted label for binary and multiclass "
+        "classification.\n",
+        title_path="Inference responses per problem type > Responses for classification models",
+        source=DOC_PAGE,
+        role="reference",
+    )
+    guide = hit(
+        2,
+        "**Classification Models**\nKNN\n\n**Regression/Classification Models**\n"
+        "Linear Learner, XGBoost\n",
+        title_path="Modeling > 3.2 Select the appropriate model(s)",
+        role="guide",
+    )
+    # on documentation pages "guide" is rarer than the words of the question's topic
+    stats = Stats({"guide": 2, "list": 40, "classification": 60, "models": 300})
+    answer = generator.answer(
+        "Which models does the guide list under classification models?", [doc, guide], stats=stats
+    )
+    assert answer.citations[0].source == guide.source
+    assert "KNN" in answer.text.splitlines()[1]
 
 
 def test_an_answer_stays_within_about_120_words(generator):

@@ -73,6 +73,16 @@ def test_which_algorithm_answers_with_its_name_first(guide_and_pages, shared_cor
 
 
 @pytest.mark.slow
+def test_when_the_guide_and_a_doc_page_both_answer_the_guide_is_cited(
+    guide_and_pages, shared_corpus
+):
+    answer = guide_and_pages.ask("What does SageMaker Neo do?", "u", "c")
+    assert answer.citations[0].source.endswith("study-guide.md")
+    first = lines(answer)[0]
+    assert first.startswith("Neo: ") and "anywhere" in first
+
+
+@pytest.mark.slow
 def test_off_topic_and_other_clouds_are_still_refused(guide, shared_corpus):
     for question in ("How long should I boil an egg?", "How do I deploy on Azure ML endpoints?"):
         assert guide.ask(question, "u", "c").mode == "not_covered"

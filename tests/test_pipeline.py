@@ -148,3 +148,19 @@ def test_unreachable_chroma_server_is_one_sentence(settings):
     with pytest.raises(StoreError) as info:
         KnowledgeStore(down, "local:all-MiniLM-L6-v2")
     assert "unavailable" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_material_organised_by_the_exam_objectives_is_marked_as_the_guide(settings, tmp_path):
+    docs = _docs(tmp_path)
+    (docs / "my-guide.md").write_text(
+        "# Study guide\n\n## Modeling\n\n### 3.4 Perform hyperparameter optimization\n\n"
+        "- Automatic model tuning searches ranges of hyperparameters.\n\n"
+        "## Links\n\nThe developer guide has the details on tuning jobs.\n"
+    )
+    build_pipeline(settings).run([str(docs)])
+    roles: dict[str, set[str]] = {}
+    for c in _all_chunks(build_pipeline(settings)):
+        roles.setdefault(Path(c.metadata["source"]).name, set()).add(c.metadata["source_role"])
+    # every chunk of the guide, even its "Links" section outside any objective
+    assert roles["my-guide.md"] == {"guide"}
+    assert roles["sample-tuning.md"] == roles["sample-firehose.md"] == {"reference"}

@@ -11,15 +11,20 @@ from ingest.job import build_pipeline
 from knowledge.embeddings import LocalEmbeddings
 from knowledge.lexical import tokenize
 from knowledge.retrieve import (
+    GUIDE_MIN_SHARE,
     Retriever,
     cap_per_source,
     distinct_texts,
     document_of,
     fuse,
+    holds_share,
+    keep_a_guide_passage,
     keep_first_choices,
+    word_weights,
 )
 from knowledge.settings import Settings
 from knowledge.store import StoredChunk
+from tests.conftest import DATA
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +79,32 @@ def test_each_retrievers_first_choice_stays_in_the_top_k():
     assert keep_first_choices(["a", "b", "c"], ["a", "lex"], 3, fused) == ["a", "b", "lex"]
     assert keep_first_choices(["a", "b"], ["lex"], 3, fused) == ["a", "b", "lex"]
     assert keep_first_choices(["a", "b", "c"], ["a", "b"], 3, fused) == ["a", "b", "c"]
+
+
+def test_a_guide_passage_takes_the_last_slot_but_never_a_retrievers_first_choice():
+    """Thousands of doc pages repeat a question's words; the study guide's list entry that
+    answers it still reaches the answer, in the last of the top k."""
+    top = ["d1", "d2", "d3", "d4", "d5"]
+    assert keep_a_guide_passage(top, "g1", 5, ["d1"]) == ["d1", "d2", "d3", "d4", "g1"]
+    assert keep_a_guide_passage(top, "g1", 5, ["d1", "d5"]) == ["d1", "d2", "d3", "d5", "g1"]
+    assert keep_a_guide_passage(top[:3], "g1", 5, []) == ["d1", "d2", "d3", "g1"]
+    assert keep_a_guide_passage(top, None, 5, []) == top
+
+
+class _Frequencies:
+    size = 18_000
+
+    def document_frequencies(self, terms):
+        df = {"sagemaker": 1666, "amazon": 1407, "autopilot": 216, "long": 900}
+        return {t: df.get(t, 0) for t in terms}
+
+
+def test_a_guide_passage_must_hold_most_of_the_questions_rare_words():
+    weights = word_weights("What does SageMaker Autopilot do?", _Frequencies())
+    assert holds_share(weights, {"autopilot", "trains", "tunes"}) >= GUIDE_MIN_SHARE
+    assert holds_share(weights, {"sagemaker", "studio"}) < GUIDE_MIN_SHARE
+    egg = word_weights("How long should I boil an egg?", _Frequencies())
+    assert holds_share(egg, {"long", "training", "jobs"}) < GUIDE_MIN_SHARE
 
 
 def test_empty_query_returns_nothing(retriever):
@@ -152,3 +183,11 @@ def test_the_same_passage_text_from_several_sources_takes_one_slot():
         "c": StoredChunk("c", "Neo compiles models.", {"content_hash": "h2"}),
     }
     assert distinct_texts(["a", "b", "c"], by_id) == ["a", "c"]
+
+
+def test_a_store_of_documentation_pages_alone_searches_as_before(settings):
+    """No guide in the store (or a store ingested before source roles): nothing to add."""
+    build_pipeline(settings).run([str(DATA / "docs")])
+    hits = Retriever(settings, LocalEmbeddings()).search("early stopping in tuning jobs", k=3)
+    assert hits and hits[0].title_path.endswith("Early stopping")
+    assert {h.metadata["source_role"] for h in hits} == {"reference"}
