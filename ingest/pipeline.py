@@ -151,13 +151,9 @@ class IngestPipeline:
                     summary.capped = len(queue)
                     break
                 location, depth, prefix = queue.popleft()
-                links = self._ingest_one(location, summary)
-                if links and options.follow_links:
-                    for link in (x for x in links if followable(x, location)):
-                        if depth == 0:
-                            enqueue(link, 1, crawl_prefix(link) if _is_url(link) else None)
-                        elif prefix and depth < options.max_depth and link.startswith(prefix):
-                            enqueue(link, depth + 1, prefix)
+                page = self._ingest_one(location, summary)
+                if page and options.follow_links:
+                    self._follow(page, location, depth, prefix, options, enqueue)
                 if len(self._buffer) >= self.batch_size:
                     self._flush(summary)
             self._flush(summary)
@@ -173,8 +169,31 @@ class IngestPipeline:
         summary.seconds = time.perf_counter() - started
         return summary
 
+    @staticmethod
+    def _follow(
+        page: tuple[list[str], str],
+        location: str,
+        depth: int,
+        prefix: str | None,
+        options: IngestOptions,
+        enqueue: Callable[[str, int, str | None], None],
+    ) -> None:
+        """Queue a page's links: every link of a given page; below it, only links under the
+        crawl's prefix (the folder of the depth-1 page where it was found after redirects)."""
+        links, found_at = page
+        if depth == 1 and _is_url(found_at):
+            prefix = crawl_prefix(found_at)
+        elif prefix and not found_at.startswith(prefix):
+            return  # redirected out of the crawl's folder: its links belong to another crawl
+        for link in (x for x in links if followable(x, location)):
+            if depth == 0:
+                enqueue(link, 1, None)
+            elif prefix and depth < options.max_depth and link.startswith(prefix):
+                enqueue(link, depth + 1, prefix)
+
     # -- one source ----------------------------------------------------------------------------
-    def _ingest_one(self, location: str, summary: IngestSummary) -> list[str] | None:
+    def _ingest_one(self, location: str, summary: IngestSummary) -> tuple[list[str], str] | None:
+        """Ingest one source; (its links, where it was found) or None when it failed."""
         try:
             loaded = self.resolver.load(location)
         except SourceError as exc:
@@ -186,9 +205,9 @@ class IngestPipeline:
             summary.pages += 1
             summary.chunks_unchanged += entry.chunks
             self.progress("done", source)
-            return entry.links
+            return entry.links, loaded.base
         try:
-            doc = parse_bytes(loaded.data, source, loaded.content_type)
+            doc = parse_bytes(loaded.data, source, loaded.content_type, base=loaded.final_url)
         except ParseError as exc:
             return self._fail(summary, source, str(exc))
         raw = chunk_document(
@@ -221,7 +240,7 @@ class IngestPipeline:
         else:
             self._complete(source, entry, stale)
         self.progress("done", source)
-        return doc.links
+        return doc.links, loaded.base
 
     def _identify(self, raw: list[RawChunk], source: str, title: str) -> list[_Queued]:
         """Give each chunk its id (source + content), counting repeats of identical text."""
