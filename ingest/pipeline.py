@@ -52,6 +52,7 @@ class IngestSummary:
     seconds: float = 0.0
     embed_seconds: float = 0.0
     capped: int = 0  # locations left unread because the page cap was reached
+    precision: str | None = None  # the local model's precision, when it ran (fp32/bf16)
 
     @property
     def chunks_per_second(self) -> float:
@@ -169,6 +170,7 @@ class IngestPipeline:
             generation = self.store.bump_generation()
             LexicalIndex(self.settings.lexical_dir).rebuild(self.store, generation)
         summary.seconds = time.perf_counter() - started
+        summary.precision = getattr(self.embeddings, "resolved_dtype", None)
         return summary
 
     @staticmethod

@@ -135,6 +135,11 @@ class LocalEmbeddings(Embeddings):
         return self._dtype
 
     @property
+    def resolved_dtype(self) -> str | None:
+        """The precision in use, or None while `auto` is still undecided (never decides)."""
+        return self._dtype
+
+    @property
     def model(self):
         return _load_sentence_transformer(self.dtype)
 

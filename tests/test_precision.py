@@ -123,3 +123,29 @@ def test_auto_is_decided_once_per_process_and_logged(monkeypatch, caplog):
     assert calls == ["auto"]
     logged = [r.getMessage() for r in caplog.records if "embedding precision" in r.getMessage()]
     assert logged == ["embedding precision fp32: no native bf16 (test)"]
+
+
+def test_ingest_summary_names_the_precision_auto_chose(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+    from knowledge.settings import get_settings
+    from tests.conftest import DATA
+
+    monkeypatch.setattr(embeddings, "_choices", {})
+    monkeypatch.setattr(
+        embeddings.precision,
+        "detect_capability",
+        lambda: precision.Capability(False, "no native bf16 (test)"),
+    )
+    monkeypatch.setenv("STUDYBOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("STUDYBOT_EMBEDDING_DTYPE", raising=False)
+    monkeypatch.setenv("COLUMNS", "120")
+    get_settings.cache_clear()
+    try:
+        out = CliRunner().invoke(app, ["ingest", str(DATA / "docs")])
+    finally:
+        get_settings.cache_clear()
+    assert out.exit_code == 0, out.output
+    row = next(line for line in out.output.splitlines() if "embedding precision" in line)
+    assert "fp32" in row
