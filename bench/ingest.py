@@ -14,9 +14,9 @@
 
     The same run then ingests the first `--matrix-pages` pages (default 8) in subprocesses under
     each instruction-set limit (`bench.common.ISA_LIMITS`: native, and AVX2 via
-    ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2) with fp32, bf16 and auto: ingest chunks/s
-    of each, the precision auto chose, and the check that auto is at most 10 % slower than the
-    faster of the two.
+    ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2) with fp32, bf16 and auto, two rounds in
+    reversed order: ingest chunks/s of each (best round), the precision auto chose, and the
+    check that auto is at most 10 % slower than the faster of the two.
 
 (b) `--full`: the whole SageMaker guide (1,284 pages) as a subprocess `studybot ingest <dir>`
     on a fresh STUDYBOT_DATA_DIR, under /usr/bin/time -v and with /proc RSS polling of the
@@ -299,14 +299,23 @@ def matrix_worker(args) -> None:
 
     cpu = cpu_report()
     pages = [str(p) for p in sorted_pages(SAGEMAKER_DOCS, args.matrix_pages)]
-    rates: dict[str, float] = {}
-    for dtype in ("fp32", "bf16", "auto"):
+    dtypes = ("fp32", "bf16", "auto")
+    for dtype in dtypes:
         LocalEmbeddings(dtype).embed_documents(["warm up the model"] * 64)  # load, untimed
-        settings = make_settings(fresh_data_dir(f"matrix-{dtype}"), embedding_dtype=dtype)
-        summary = ingest.job.build_pipeline(settings).run(pages)
-        rates[dtype] = round(summary.embedded / summary.seconds, 2)
-        print(f"  {dtype}: {summary.embedded} chunks, {rates[dtype]} chunks/s", flush=True)
-    result = {"chunks": summary.embedded, "chunks_per_second": rates, **auto_check(rates)}
+    runs: dict[str, list[float]] = {d: [] for d in dtypes}
+    for order in (dtypes, dtypes[::-1]):  # two rounds, order reversed: best of each
+        for dtype in order:
+            settings = make_settings(fresh_data_dir(f"matrix-{dtype}"), embedding_dtype=dtype)
+            summary = ingest.job.build_pipeline(settings).run(pages)
+            runs[dtype].append(round(summary.embedded / summary.seconds, 2))
+            print(f"  {dtype}: {summary.embedded} chunks, {runs[dtype][-1]} chunks/s", flush=True)
+    rates = {d: max(v) for d, v in runs.items()}
+    result = {
+        "chunks": summary.embedded,
+        "chunks_per_second": rates,
+        "runs_chunks_per_second": runs,
+        **auto_check(rates),
+    }
     Path(args.worker).write_text(json.dumps({**cpu, **result}))
 
 
