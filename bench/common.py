@@ -438,3 +438,74 @@ def torch_threads(n: int | None):
         yield
     finally:
         torch.set_num_threads(before)
+
+
+# ------------------------------------------------------------------------------------------
+# Instruction-set limits: the same measurement with and without native bf16 paths
+
+#: Environment of each measured instruction set: this CPU as it is, and limited to AVX2 (how
+#: an AMX or AVX512-BF16 machine shows the AVX2-only slow path; on an AVX2 CPU both are alike).
+ISA_LIMITS: dict[str, dict[str, str]] = {
+    "native": {},
+    "avx2": {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2"},
+}
+AUTO_SLACK = 0.10  # auto may be at most this much slower than the faster precision
+
+
+def run_worker(script: Path, args: list[str], limit: str) -> dict:
+    """Run `script --worker OUT args` in a subprocess under ISA limit `limit`; its JSON."""
+    env = dict(os.environ)
+    for name in ("ONEDNN_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY", "STUDYBOT_EMBEDDING_DTYPE"):
+        env.pop(name, None)
+    env.update(ISA_LIMITS[limit])
+    with tempfile.TemporaryDirectory(prefix="studybot-bench-worker-") as tmp:
+        out = Path(tmp) / "result.json"
+        cmd = [sys.executable, str(script), "--worker", str(out), *args]
+        print(
+            f"[{limit}] {' '.join(f'{k}={v}' for k, v in ISA_LIMITS[limit].items())} "
+            f"{Path(script).name} worker ...",
+            flush=True,
+        )
+        proc = subprocess.run(cmd, env=env, cwd=str(REPO))
+        if proc.returncode != 0 or not out.exists():
+            sys.exit(f"{limit} worker failed with exit code {proc.returncode}")
+        return {"limit": limit, "env": ISA_LIMITS[limit], **json.loads(out.read_text())}
+
+
+def cpu_report() -> dict:
+    """What this process sees: ATen's capability, the native-bf16 decision, the auto choice."""
+    from knowledge import precision
+    from knowledge.embeddings import choose_precision
+
+    capability = precision.detect_capability()
+    choice = choose_precision("auto")
+    return {
+        "aten_capability": precision.torch_capability(),
+        "native_bf16_flags": sorted(set(precision.NATIVE_FLAGS) & precision.cpu_flags()),
+        "native_bf16": capability.native_bf16,
+        "capability_reason": capability.reason,
+        "auto_choice": choice.dtype,
+        "auto_reason": choice.reason,
+        "auto_decision_seconds": round(choice.seconds, 3),
+        "auto_probe": None if choice.probe is None else probe_dict(choice.probe),
+    }
+
+
+def probe_dict(probe) -> dict:
+    """A `precision.ProbeResult` as JSON."""
+    return {
+        "fp32_texts_per_second": round(probe.fp32_rate, 2),
+        "bf16_texts_per_second": round(probe.bf16_rate, 2),
+        "speedup": round(probe.speedup, 3),
+        "min_cosine": round(probe.min_cosine, 6),
+        "seconds": round(probe.seconds, 3),
+        "rounds": probe.rounds,
+        "stopped_early": probe.stopped_early,
+    }
+
+
+def auto_check(rates: dict[str, float]) -> dict:
+    """Is auto within AUTO_SLACK of the faster of fp32 and bf16?"""
+    best = max(rates["fp32"], rates["bf16"])
+    ratio = rates["auto"] / best if best else 0.0
+    return {"auto_vs_best": round(ratio, 3), "auto_ok": ratio >= 1 - AUTO_SLACK}

@@ -6,10 +6,17 @@
     `LocalEmbeddings.embed_documents` before the ingest (batches predicted from the chunker)
     and after it (batches recorded from `IngestPipeline._flush`), after one untimed warm-up pass
     over the same batches (kernels are built per batch shape on first use); raw time = mean of
-    the two timed passes, which cancels slow drift in the load of a shared CPU. Reports ingest
+    the two timed passes, which cancels slow drift in the load of a shared CPU (the untimed
+    warm-up pass only for bf16, see `run_pipeline_vs_raw`). Reports ingest
     chunks/s (`IngestSummary.embedded / IngestSummary.seconds`), raw chunks/s and their ratio
     (target >= 0.90), plus where the non-embedding time went (parse, chunk, tagging, store
     writes, BM25 rebuild) and the embedding time inside the ingest.
+
+    The same run then ingests the first `--matrix-pages` pages (default 8) in subprocesses under
+    each instruction-set limit (`bench.common.ISA_LIMITS`: native, and AVX2 via
+    ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2) with fp32, bf16 and auto, two rounds in
+    reversed order: ingest chunks/s of each (best round), the precision auto chose, and the
+    check that auto is at most 10 % slower than the faster of the two.
 
 (b) `--full`: the whole SageMaker guide (1,284 pages) as a subprocess `studybot ingest <dir>`
     on a fresh STUDYBOT_DATA_DIR, under /usr/bin/time -v and with /proc RSS polling of the
@@ -17,8 +24,8 @@
     on the unchanged guide: re-ingest wall time / first wall time (target <= 5 %).
 
 Run:
-    .venv/bin/python bench/ingest.py [--pages 300] [--repeats 1] [--dtype fp32|bf16]
-    .venv/bin/python bench/ingest.py --full [--dtype fp32|bf16]     # ~10-20 min, run in background
+    .venv/bin/python bench/ingest.py [--pages 300] [--repeats 1] [--dtype auto|fp32|bf16]
+    .venv/bin/python bench/ingest.py --full [--dtype auto|fp32|bf16]   # ~20 min, in background
 
 Writes bench/results/ingest.json (a) or bench/results/ingest_full.json (b).
 """
@@ -30,14 +37,18 @@ import re
 import sys
 import time
 from collections import defaultdict
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import (  # noqa: E402
+    ISA_LIMITS,
     SAGEMAKER_DOCS,
     STUDYBOT_BIN,
+    auto_check,
     child_env,
+    cpu_report,
     default_settings,
     fresh_data_dir,
     make_settings,
@@ -47,6 +58,7 @@ from bench.common import (  # noqa: E402
     print_table,
     require_corpus,
     run_measured,
+    run_worker,
     sorted_pages,
     write_results,
 )
@@ -113,15 +125,43 @@ def _embed_batches(embeddings, batches: list[list[str]]) -> float:
     return time.perf_counter() - t0
 
 
-def run_pipeline_vs_raw(pages: list[Path], dtype: str, repeat: int, batch_size: int) -> dict:
-    import ingest.chunk
+@contextmanager
+def instrumented(inner, batches: list[list[str]]):
+    """The pipeline's steps timed into a {step: seconds} dict (yielded) and its embeddings
+    recording each flushed batch; everything restored afterwards."""
     import ingest.job
-    import ingest.parse
     import ingest.pipeline
     import knowledge.lexical
+
+    pipeline = ingest.pipeline
+    steps = [
+        (pipeline, "parse_bytes", "parse"),
+        (pipeline, "chunk_document", "chunk"),
+        (pipeline.DomainTagger, "tag", "tag"),
+        (pipeline.DomainTagger, "prime_titles", "tag_titles"),
+        (pipeline.KnowledgeStore, "add", "store_add"),
+        (pipeline.KnowledgeStore, "ids_for_source", "store_lookup"),
+        (knowledge.lexical.LexicalIndex, "rebuild", "bm25_rebuild"),
+        (pipeline.Manifest, "save", "manifest_save"),
+    ]
+    saved = [(owner, attr, getattr(owner, attr)) for owner, attr, _ in steps]
+    saved.append((ingest.job, "make_embeddings", ingest.job.make_embeddings))
+    breakdown: dict[str, float] = defaultdict(float)
+    ingest.job.make_embeddings = lambda s: _recording_embeddings(inner, batches)
+    for owner, attr, key in steps:
+        _instrument(owner, attr, breakdown, key)
+    try:
+        yield breakdown
+    finally:
+        for owner, attr, original in saved:
+            setattr(owner, attr, original)
+
+
+def run_pipeline_vs_raw(pages: list[Path], dtype: str, repeat: int, batch_size: int) -> dict:
+    import ingest.job
     from knowledge.embeddings import LocalEmbeddings
 
-    inner = LocalEmbeddings(dtype=dtype)
+    inner = LocalEmbeddings(dtype=dtype)  # auto: the precision chosen for this CPU
     inner.embed_documents(["warm up the model"] * 64)  # load once, outside every timing
 
     data_dir = fresh_data_dir(f"ingest{repeat}")
@@ -129,51 +169,19 @@ def run_pipeline_vs_raw(pages: list[Path], dtype: str, repeat: int, batch_size: 
 
     # Raw embedding runs before AND after the ingest (load on a shared CPU drifts); the
     # batches before are predicted from the chunker, the batches after are the recorded ones.
-    # An untimed pass first: oneDNN builds kernels per batch shape on first use, which would
-    # otherwise be charged to whichever run sees a shape first.
+    # bf16: an untimed pass first, since oneDNN builds bf16 kernels per batch shape on first
+    # use, which would otherwise be charged to whichever run sees a shape first. fp32 showed
+    # no first-shape cost (64 texts of 5 new lengths, 3 calls each), so it skips that pass.
     predicted = expected_batches(pages, settings, batch_size)
-    warm = _embed_batches(inner, predicted)
+    warm = _embed_batches(inner, predicted) if inner.dtype == "bf16" else None
     raw_before = _embed_batches(inner, predicted)
 
     batches: list[list[str]] = []
-    breakdown: dict[str, float] = defaultdict(float)
-    saved = {
-        "make_embeddings": ingest.job.make_embeddings,
-        "parse_bytes": ingest.pipeline.parse_bytes,
-        "chunk_document": ingest.pipeline.chunk_document,
-        "tag": ingest.pipeline.DomainTagger.tag,
-        "prime_titles": ingest.pipeline.DomainTagger.prime_titles,
-        "add": ingest.pipeline.KnowledgeStore.add,
-        "rebuild": knowledge.lexical.LexicalIndex.rebuild,
-        "save": ingest.pipeline.Manifest.save,
-    }
-    ingest.job.make_embeddings = lambda s: _recording_embeddings(inner, batches)
-    _instrument(ingest.pipeline, "parse_bytes", breakdown, "parse")
-    _instrument(ingest.pipeline, "chunk_document", breakdown, "chunk")
-    _instrument(ingest.pipeline.DomainTagger, "tag", breakdown, "tag")
-    _instrument(ingest.pipeline.DomainTagger, "prime_titles", breakdown, "tag_titles")
-    _instrument(ingest.pipeline.KnowledgeStore, "add", breakdown, "store_add")
-    _instrument(knowledge.lexical.LexicalIndex, "rebuild", breakdown, "bm25_rebuild")
-    _instrument(ingest.pipeline.Manifest, "save", breakdown, "manifest_save")
-    try:
+    with instrumented(inner, batches) as breakdown:
         pipeline = ingest.job.build_pipeline(settings)
         pipeline.batch_size = batch_size
         summary = pipeline.run([str(p) for p in pages])
         stored = pipeline.store.count()
-    finally:
-        for name, original in saved.items():
-            if name == "make_embeddings":
-                ingest.job.make_embeddings = original
-            elif name in {"parse_bytes", "chunk_document"}:
-                setattr(ingest.pipeline, name, original)
-            elif name in {"tag", "prime_titles"}:
-                setattr(ingest.pipeline.DomainTagger, name, original)
-            elif name == "add":
-                ingest.pipeline.KnowledgeStore.add = original
-            elif name == "rebuild":
-                knowledge.lexical.LexicalIndex.rebuild = original
-            else:
-                ingest.pipeline.Manifest.save = original
 
     raw_after = _embed_batches(inner, batches)
     raw_texts = sum(len(b) for b in batches)
@@ -184,6 +192,7 @@ def run_pipeline_vs_raw(pages: list[Path], dtype: str, repeat: int, batch_size: 
     other = summary.seconds - summary.embed_seconds
     return {
         "data_dir": str(data_dir),
+        "dtype": inner.dtype,
         "pages": summary.pages,
         "failures": len(summary.failures),
         "chunks_embedded": summary.embedded,
@@ -194,7 +203,7 @@ def run_pipeline_vs_raw(pages: list[Path], dtype: str, repeat: int, batch_size: 
         "ingest_other_seconds": round(other, 2),
         "breakdown_seconds": {k: round(v, 2) for k, v in sorted(breakdown.items())},
         "raw_seconds": round(raw_seconds, 2),
-        "raw_seconds_warmup_pass": round(warm, 2),
+        "raw_seconds_warmup_pass": None if warm is None else round(warm, 2),
         "raw_seconds_before": round(raw_before, 2),
         "raw_seconds_after": round(raw_after, 2),
         "predicted_batches_match": predicted == batches,
@@ -206,6 +215,8 @@ def run_pipeline_vs_raw(pages: list[Path], dtype: str, repeat: int, batch_size: 
 
 def part_a(args) -> None:
     pages = sorted_pages(SAGEMAKER_DOCS, args.pages)
+    cpu = cpu_report()
+    print(f"auto -> {cpu['auto_choice']} ({cpu['auto_reason']})", flush=True)
     runs = []
     for r in range(args.repeats):
         print(
@@ -220,10 +231,38 @@ def part_a(args) -> None:
             flush=True,
         )
     ratio = median([r["ratio"] for r in runs])
+    print_ratio(args, pages, runs, ratio)
+    passed = ["--matrix-pages", str(args.matrix_pages)]
+    matrix = [run_worker(Path(__file__), passed, limit) for limit in ISA_LIMITS]
+    print_matrix(matrix)
+    write_results(
+        "ingest",
+        {
+            "pages": len(pages),
+            "dtype": args.dtype,
+            "chosen_precision": runs[-1]["dtype"],
+            "cpu": cpu,
+            "repeats": len(runs),
+            "flush_batch_size": args.batch_size,
+            "ingest_chunks_per_second": median([r["ingest_chunks_per_second"] for r in runs]),
+            "raw_chunks_per_second": median([r["raw_chunks_per_second"] for r in runs]),
+            "ratio": ratio,
+            "ratio_target": RATIO_TARGET,
+            "ratio_ok": ratio >= RATIO_TARGET,
+            "runs": runs,
+            "matrix_pages": args.matrix_pages,
+            "matrix": matrix,
+            "auto_never_10pct_slower": all(m["auto_ok"] for m in matrix),
+            "peak_rss": peak_rss_mb(),
+        },
+    )
+
+
+def print_ratio(args, pages: list[Path], runs: list[dict], ratio: float) -> None:
     last = runs[-1]
     print_table(
-        f"Ingest vs raw embedding ({len(pages)} SageMaker pages, {args.dtype}, flush batch "
-        f"{args.batch_size}, median of {len(runs)})",
+        f"Ingest vs raw embedding ({len(pages)} SageMaker pages, {args.dtype} -> "
+        f"{last['dtype']}, flush batch {args.batch_size}, median of {len(runs)})",
         ["metric", "value"],
         [
             ("pages", last["pages"]),
@@ -244,21 +283,60 @@ def part_a(args) -> None:
         ["step", "seconds"],
         sorted(last["breakdown_seconds"].items(), key=lambda kv: -kv[1]),
     )
-    write_results(
-        "ingest",
-        {
-            "pages": len(pages),
-            "dtype": args.dtype,
-            "repeats": len(runs),
-            "flush_batch_size": args.batch_size,
-            "ingest_chunks_per_second": median([r["ingest_chunks_per_second"] for r in runs]),
-            "raw_chunks_per_second": median([r["raw_chunks_per_second"] for r in runs]),
-            "ratio": ratio,
-            "ratio_target": RATIO_TARGET,
-            "ratio_ok": ratio >= RATIO_TARGET,
-            "runs": runs,
-            "peak_rss": peak_rss_mb(),
-        },
+
+
+# ------------------------------------------------------------------------------------------
+# the precision matrix: small ingests per instruction-set limit and dtype, in subprocesses
+
+
+def matrix_worker(args) -> None:
+    """Ingest the first `--matrix-pages` pages with fp32, bf16 and auto (this process runs
+    under one limit's environment); chunks/s of each as JSON."""
+    import json
+
+    import ingest.job
+    from knowledge.embeddings import LocalEmbeddings
+
+    cpu = cpu_report()
+    pages = [str(p) for p in sorted_pages(SAGEMAKER_DOCS, args.matrix_pages)]
+    dtypes = ("fp32", "bf16", "auto")
+    for dtype in dtypes:
+        LocalEmbeddings(dtype).embed_documents(["warm up the model"] * 64)  # load, untimed
+    runs: dict[str, list[float]] = {d: [] for d in dtypes}
+    for order in (dtypes, dtypes[::-1]):  # two rounds, order reversed: best of each
+        for dtype in order:
+            settings = make_settings(fresh_data_dir(f"matrix-{dtype}"), embedding_dtype=dtype)
+            summary = ingest.job.build_pipeline(settings).run(pages)
+            runs[dtype].append(round(summary.embedded / summary.seconds, 2))
+            print(f"  {dtype}: {summary.embedded} chunks, {runs[dtype][-1]} chunks/s", flush=True)
+    rates = {d: max(v) for d, v in runs.items()}
+    result = {
+        "chunks": summary.embedded,
+        "chunks_per_second": rates,
+        "runs_chunks_per_second": runs,
+        **auto_check(rates),
+    }
+    Path(args.worker).write_text(json.dumps({**cpu, **result}))
+
+
+def print_matrix(matrix: list[dict]) -> None:
+    print_table(
+        f"Ingest chunks/s per instruction set ({matrix[0]['chunks']} chunks each)",
+        ["limit", "ATen", "native bf16", "auto", "fp32", "bf16", "auto /s", "auto/best", "ok"],
+        [
+            (
+                m["limit"],
+                m["aten_capability"],
+                m["native_bf16"],
+                m["auto_choice"],
+                m["chunks_per_second"]["fp32"],
+                m["chunks_per_second"]["bf16"],
+                m["chunks_per_second"]["auto"],
+                m["auto_vs_best"],
+                m["auto_ok"],
+            )
+            for m in matrix
+        ],
     )
 
 
@@ -344,6 +422,7 @@ def part_b(args) -> None:
             "studybot_command": "STUDYBOT_DATA_DIR=<fresh tmp> "
             f"STUDYBOT_EMBEDDING_DTYPE={args.dtype} studybot ingest {args.dir}  (twice)",
             "dtype": args.dtype,
+            "chosen_precision": cpu_report()["auto_choice"] if args.dtype == "auto" else args.dtype,
             "data_dir": str(data_dir),
             "first": first,
             "reingest": again,
@@ -370,10 +449,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument(
         "--dtype",
-        choices=["fp32", "bf16"],
+        choices=["auto", "fp32", "bf16"],
         default=None,
         help="embedding dtype (default: Settings default)",
     )
+    parser.add_argument("--matrix-pages", type=int, default=8, help="pages per matrix ingest")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)  # internal: JSON output path
     args = parser.parse_args()
     require_corpus()
     if args.dtype is None:
@@ -385,7 +466,9 @@ def main() -> None:
 
         params = inspect.signature(IngestPipeline.__init__).parameters
         args.batch_size = int(params["batch_size"].default)
-    if args.full:
+    if args.worker:
+        matrix_worker(args)
+    elif args.full:
         part_b(args)
     else:
         part_a(args)

@@ -124,7 +124,7 @@ def _ingest_progress():
 def _print_ingest_summary(summary) -> None:
     """The ingest summary table, then up to 200 failures."""
     table = Table(title="Ingest summary", show_header=False)
-    for label, value in [
+    rows = [
         ("sources given", summary.sources),
         ("pages read", summary.pages),
         ("chunks new", summary.chunks_new),
@@ -135,7 +135,10 @@ def _print_ingest_summary(summary) -> None:
         ("left unread (page cap)", summary.capped),
         ("seconds", f"{summary.seconds:.1f}"),
         ("chunks/s", f"{summary.chunks_per_second:.1f}"),
-    ]:
+    ]
+    if summary.precision:
+        rows.append(("embedding precision", summary.precision))
+    for label, value in rows:
         table.add_row(label, str(value))
     console.print(table)
     if summary.failures:

@@ -40,24 +40,28 @@ def chunk_id(source: str, text_hash: str, occurrence: int = 0) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
 
 
-def _pieces(text: str, max_tokens: int, count: Callable[[str], int]) -> list[str]:
-    """Paragraphs, then sentences, then word windows: each piece fits `max_tokens`."""
-    out: list[str] = []
+def _pieces(text: str, max_tokens: int, count: Callable[[str], int]) -> list[tuple[str, int]]:
+    """Paragraphs, then sentences, then word windows, each with its token count: every piece
+    fits `max_tokens`. Each piece is counted once (counting is most of the chunker's time)."""
+    out: list[tuple[str, int]] = []
     for para in _PARAGRAPH.split(text):
         para = para.strip()
         if not para:
             continue
-        if count(para) <= max_tokens:
-            out.append(para)
+        size = count(para)
+        if size <= max_tokens:
+            out.append((para, size))
             continue
         for sentence in _SENTENCE_END.split(para):
-            if count(sentence) <= max_tokens:
-                out.append(sentence)
+            size = count(sentence)
+            if size <= max_tokens:
+                out.append((sentence, size))
                 continue
             words = sentence.split()
             step = max(8, max_tokens * 2 // 3)  # words run ~1.3 word pieces each
             for start in range(0, len(words), step):
-                out.append(" ".join(words[start : start + step]))
+                window = " ".join(words[start : start + step])
+                out.append((window, count(window)))
     return out
 
 
@@ -65,8 +69,9 @@ def split_text(
     text: str, max_tokens: int, overlap_tokens: int, count: Callable[[str], int]
 ) -> list[str]:
     """Pack pieces of `text` into windows of at most `max_tokens`, carrying an overlap."""
-    pieces = _pieces(text, max_tokens, count)
-    sizes = [count(p) for p in pieces]
+    counted = _pieces(text, max_tokens, count)
+    pieces = [p for p, _ in counted]
+    sizes = [n for _, n in counted]
     windows: list[str] = []
     current: list[int] = []
     used = 0

@@ -52,6 +52,7 @@ class IngestSummary:
     seconds: float = 0.0
     embed_seconds: float = 0.0
     capped: int = 0  # locations left unread because the page cap was reached
+    precision: str | None = None  # the local model's precision, when it ran (fp32/bf16)
 
     @property
     def chunks_per_second(self) -> float:
@@ -129,6 +130,7 @@ class IngestPipeline:
         self._buffer: list[_Queued] = []
         self._pending: dict[str, _Pending] = {}
         self._changed = False
+        self._fresh_store = False
 
     # -- the run -------------------------------------------------------------------------------
     def run(self, locations: Iterable[str], options: IngestOptions | None = None) -> IngestSummary:
@@ -153,19 +155,16 @@ class IngestPipeline:
 
         for loc in expanded:
             enqueue(loc, 0, None)
+        self._fresh_store = self.store.count() == 0
         try:
             while queue:
                 if summary.pages >= options.max_pages:
                     summary.capped = len(queue)
                     break
                 location, depth, prefix = queue.popleft()
-                links = self._ingest_one(location, summary)
-                if links and options.follow_links:
-                    for link in (x for x in links if followable(x, location)):
-                        if depth == 0:
-                            enqueue(link, 1, crawl_prefix(link) if _is_url(link) else None)
-                        elif prefix and depth < options.max_depth and link.startswith(prefix):
-                            enqueue(link, depth + 1, prefix)
+                page = self._ingest_one(location, summary)
+                if page and options.follow_links:
+                    self._follow(page, location, depth, prefix, options, enqueue)
                 if len(self._buffer) >= self.batch_size:
                     self._flush(summary)
             self._flush(summary)
@@ -179,10 +178,34 @@ class IngestPipeline:
             generation = self.store.bump_generation()
             LexicalIndex(self.settings.lexical_dir).rebuild(self.store, generation)
         summary.seconds = time.perf_counter() - started
+        summary.precision = getattr(self.embeddings, "resolved_dtype", None)
         return summary
 
+    @staticmethod
+    def _follow(
+        page: tuple[list[str], str],
+        location: str,
+        depth: int,
+        prefix: str | None,
+        options: IngestOptions,
+        enqueue: Callable[[str, int, str | None], None],
+    ) -> None:
+        """Queue a page's links: every link of a given page; below it, only links under the
+        crawl's prefix (the folder of the depth-1 page where it was found after redirects)."""
+        links, found_at = page
+        if depth == 1 and _is_url(found_at):
+            prefix = crawl_prefix(found_at)
+        elif prefix and not found_at.startswith(prefix):
+            return  # redirected out of the crawl's folder: its links belong to another crawl
+        for link in (x for x in links if followable(x, location)):
+            if depth == 0:
+                enqueue(link, 1, None)
+            elif prefix and depth < options.max_depth and link.startswith(prefix):
+                enqueue(link, depth + 1, prefix)
+
     # -- one source ----------------------------------------------------------------------------
-    def _ingest_one(self, location: str, summary: IngestSummary) -> list[str] | None:
+    def _ingest_one(self, location: str, summary: IngestSummary) -> tuple[list[str], str] | None:
+        """Ingest one source; (its links, where it was found) or None when it failed."""
         try:
             loaded = self.resolver.load(location)
         except SourceError as exc:
@@ -194,9 +217,9 @@ class IngestPipeline:
             summary.pages += 1
             summary.chunks_unchanged += entry.chunks
             self.progress("done", source)
-            return entry.links
+            return entry.links, loaded.base
         try:
-            doc = parse_bytes(loaded.data, source, loaded.content_type)
+            doc = parse_bytes(loaded.data, source, loaded.content_type, base=loaded.final_url)
         except ParseError as exc:
             return self._fail(summary, source, str(exc))
         raw = chunk_document(
@@ -209,7 +232,9 @@ class IngestPipeline:
             return self._fail(summary, source, "no text to ingest")
         summary.pages += 1
         chunks = self._identify(raw, source, doc.title)
-        existing = self.store.ids_for_source(source)
+        # A store that was empty when the run began holds only what this run wrote, and the
+        # run reads each source once: nothing to look up (saves a query per page).
+        existing = {} if self._fresh_store else self.store.ids_for_source(source)
         new = [q for q in chunks if q.chunk.id not in existing]
         kept = [q.chunk for q in chunks if q.chunk.id in existing]
         ids = {q.chunk.id for q in chunks}
@@ -229,7 +254,7 @@ class IngestPipeline:
         else:
             self._complete(source, entry, stale)
         self.progress("done", source)
-        return doc.links
+        return doc.links, loaded.base
 
     def _identify(self, raw: list[RawChunk], source: str, title: str) -> list[_Queued]:
         """Give each chunk its id (source + content), counting repeats of identical text, and

@@ -69,6 +69,12 @@ class Loaded:
     data: bytes
     content_type: str | None
     local_path: Path | None = None
+    final_url: str | None = None  # where a fetched page was found after redirects
+
+    @property
+    def base(self) -> str:
+        """What the page's relative links are relative to: its final URL, else its source."""
+        return self.final_url or self.source
 
 
 class SourceResolver:
@@ -114,7 +120,7 @@ class SourceResolver:
                 result = self.fetcher.fetch(source)
             except FetchError as exc:
                 raise SourceError(str(exc)) from exc
-            return Loaded(source, result.body, result.content_type)
+            return Loaded(source, result.body, result.content_type, final_url=result.url)
         path = Path(source)
         return Loaded(source, _read(path, self.max_bytes), mimetypes.guess_type(path.name)[0], path)
 

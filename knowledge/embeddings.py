@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import logging
 import os
 import threading
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 from tokenizers import Tokenizer
 
+from knowledge import precision
 from knowledge.settings import Settings
 
 LOCAL_MODEL = "all-MiniLM-L6-v2"
+log = logging.getLogger(__name__)
 
 # The bundled model must never reach for a hub: no network here, and none needed.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -78,16 +82,62 @@ def count_tokens(text: str) -> int:
     return len(local_tokenizer().encode(text, add_special_tokens=False).ids)
 
 
-class LocalEmbeddings(Embeddings):
-    """all-MiniLM-L6-v2 from the bundled package, on the CPU, normalised vectors."""
+def _probe_encode(dtype: str, texts: Sequence[str]):
+    """The probe's encoder: the cached model of `dtype`, normalised numpy vectors."""
+    return _load_sentence_transformer(dtype).encode(
+        list(texts),
+        batch_size=len(texts),
+        normalize_embeddings=True,
+        convert_to_numpy=True,
+        show_progress_bar=False,
+    )
 
-    def __init__(self, dtype: str = "fp32", batch_size: int = 64) -> None:
-        if dtype not in {"fp32", "bf16"}:
-            raise EmbeddingError(f"embedding dtype must be fp32 or bf16, not {dtype!r}")
-        self.dtype = dtype
+
+_choice_lock = threading.Lock()
+_choices: dict[str, precision.Choice] = {}
+
+
+def choose_precision(setting: str = "auto") -> precision.Choice:
+    """The precision the local model runs in for `setting` (auto|fp32|bf16), decided once per
+    process (`auto` may load both precisions and time them) and logged once."""
+    with _choice_lock:
+        choice = _choices.get(setting)
+        if choice is None:
+            choice = precision.choose(setting, _probe_encode)
+            _choices[setting] = choice
+            log.info(choice.describe())
+        return choice
+
+
+class LocalEmbeddings(Embeddings):
+    """all-MiniLM-L6-v2 from the bundled package, on the CPU, normalised vectors.
+
+    `dtype` is fp32, bf16 or auto (the precision `choose_precision` picks for this CPU,
+    decided when the model is first used).
+    """
+
+    def __init__(self, dtype: str = "auto", batch_size: int = 64) -> None:
+        if dtype not in precision.DTYPES:
+            raise EmbeddingError(
+                f"embedding dtype must be one of {', '.join(precision.DTYPES)}, not {dtype!r}"
+            )
+        self.requested_dtype = dtype
+        self._dtype = None if dtype == "auto" else dtype
         self.batch_size = batch_size
         self.model_id = f"local:{LOCAL_MODEL}"
         self._lock = threading.Lock()
+
+    @property
+    def dtype(self) -> str:
+        """The precision in use (resolving `auto` on first access)."""
+        if self._dtype is None:
+            self._dtype = choose_precision(self.requested_dtype).dtype
+        return self._dtype
+
+    @property
+    def resolved_dtype(self) -> str | None:
+        """The precision in use, or None while `auto` is still undecided (never decides)."""
+        return self._dtype
 
     @property
     def model(self):

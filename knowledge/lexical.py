@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import bm25s
@@ -72,15 +73,56 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
+@dataclass(frozen=True, eq=False)
+class LexicalSnapshot:
+    """One built BM25 index: the retriever and, by position, each chunk's id and domain.
+
+    Never changed once made; a rebuild makes a new one, so a search that holds a snapshot
+    maps positions onto ids of the same generation however many rebuilds happen meanwhile.
+    """
+
+    generation: int = -1
+    ids: tuple[str, ...] = ()
+    domains: np.ndarray = field(default_factory=lambda: np.zeros(0, "int16"))
+    retriever: bm25s.BM25 | None = None
+
+    def search(self, query: str, k: int, domain: int | None = None) -> list[tuple[str, float]]:
+        """Top-k (chunk id, BM25 score), optionally only chunks of one domain."""
+        tokens = tokenize(query)
+        if self.retriever is None or not tokens or not self.ids:
+            return []
+        mask = None
+        if domain is not None:
+            mask = (self.domains == domain).astype("float32")
+            if not mask.any():
+                return []
+        k = min(k, len(self.ids))
+        docs, scores = self.retriever.retrieve(
+            [tokens], k=k, show_progress=False, weight_mask=mask, n_threads=1
+        )
+        return [
+            (self.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0
+        ]
+
+
 class LexicalIndex:
-    """BM25 over every chunk in the store; rebuilt when the store's generation moves on."""
+    """BM25 over every chunk in the store; rebuilt when the store's generation moves on.
+
+    `load` and `rebuild` swap in a whole new `LexicalSnapshot` (one assignment); readers take
+    the current snapshot once and use only it.
+    """
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self.retriever: bm25s.BM25 | None = None
-        self.ids: list[str] = []
-        self.domains = np.zeros(0, "int16")
-        self.generation = -1
+        self.snapshot = LexicalSnapshot()
+
+    @property
+    def generation(self) -> int:
+        return self.snapshot.generation
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return self.snapshot.ids
 
     @property
     def _meta_path(self) -> Path:
@@ -91,10 +133,11 @@ class LexicalIndex:
         if not self._meta_path.exists():
             return False
         meta = json.loads(self._meta_path.read_text())
-        self.ids = meta["ids"]
-        self.domains = np.asarray(meta["domains"], "int16")
-        self.generation = int(meta["generation"])
-        self.retriever = bm25s.BM25.load(str(self.directory / "bm25")) if self.ids else None
+        ids = tuple(meta["ids"])
+        retriever = bm25s.BM25.load(str(self.directory / "bm25")) if ids else None
+        self.snapshot = LexicalSnapshot(
+            int(meta["generation"]), ids, np.asarray(meta["domains"], "int16"), retriever
+        )
         return True
 
     def rebuild(self, store: KnowledgeStore, generation: int) -> None:
@@ -126,35 +169,22 @@ class LexicalIndex:
             self.directory.rename(old)
         tmp.rename(self.directory)
         shutil.rmtree(old, ignore_errors=True)
-        self.retriever, self.ids, self.generation = retriever, ids, generation
-        self.domains = np.asarray(domains, "int16")
+        self.snapshot = LexicalSnapshot(
+            generation, tuple(ids), np.asarray(domains, "int16"), retriever
+        )
 
     def search(self, query: str, k: int, domain: int | None = None) -> list[tuple[str, float]]:
-        """Top-k (chunk id, BM25 score), optionally only chunks of one domain."""
-        tokens = tokenize(query)
-        if self.retriever is None or not tokens or not self.ids:
-            return []
-        mask = None
-        if domain is not None:
-            mask = (self.domains == domain).astype("float32")
-            if not mask.any():
-                return []
-        k = min(k, len(self.ids))
-        docs, scores = self.retriever.retrieve(
-            [tokens], k=k, show_progress=False, weight_mask=mask, n_threads=1
-        )
-        return [
-            (self.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0
-        ]
+        """Top-k (chunk id, BM25 score) from the current snapshot, optionally in one domain."""
+        return self.snapshot.search(query, k, domain)
 
     @property
     def size(self) -> int:
         """How many chunks the index holds."""
-        return len(self.ids)
+        return len(self.snapshot.ids)
 
     def document_frequencies(self, terms: Iterable[str]) -> dict[str, int]:
         """How many chunks contain each term (as `tokenize` writes it); 0 for unseen terms."""
-        retriever = self.retriever  # one reference: a rebuild may swap it meanwhile
+        retriever = self.snapshot.retriever  # one reference: a rebuild may swap it meanwhile
         terms = list(terms)
         if retriever is None:
             return dict.fromkeys(terms, 0)

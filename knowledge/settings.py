@@ -37,8 +37,11 @@ class Settings(BaseSettings):
 
     # Embeddings: "local" = the bundled all-MiniLM-L6-v2; "openai" = OpenAI embeddings.
     embedding_backend: str = "local"
-    # bf16 measured 1.8x faster than fp32 on this CPU, min cosine 0.9999 (bench/embedding_dtype.py)
-    embedding_dtype: str = "bf16"
+    # Precision of the local model: "auto" = bf16 only where the CPU multiplies bf16 natively
+    # (AMX / AVX512-BF16) and a short probe at model load finds it >= 1.05x faster at min cosine
+    # 0.999, else fp32 (knowledge/precision.py). bf16 was 2x faster on an Intel CPU with AMX
+    # but ~6x slower than fp32 on an AVX2-only AMD EPYC (bench/embedding_dtype.py).
+    embedding_dtype: str = "auto"
     openai_embedding_model: str = "text-embedding-3-small"
     chunk_tokens: int = 200
     chunk_overlap_tokens: int = 40
@@ -109,6 +112,15 @@ class Settings(BaseSettings):
             if text.startswith("["):
                 return json.loads(text)
             return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("embedding_dtype", mode="before")
+    @classmethod
+    def _check_dtype(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip().lower()
+            if value not in ("auto", "fp32", "bf16"):
+                raise ValueError("must be auto, fp32 or bf16")
         return value
 
     @property

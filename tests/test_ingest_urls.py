@@ -54,7 +54,34 @@ def _pdf() -> bytes:
     return out
 
 
+# A study list links to an old address that now redirects into the guide's new folder; the
+# page there links relatively ("endpoints.html"), i.e. to /guide/v2/endpoints.html. At the old
+# address's folder sits an unrelated page that a wrong base would crawl instead.
+STUDY_LIST = b"""<html><head><title>Study list</title></head><body><article><h1>Study list</h1>
+<p>Read the inference overview first, then follow its links to the deployment options.</p>
+<a href="/old/inference.html">Inference overview</a></article></body></html>"""
+
+INFERENCE = b"""<html><head><title>Inference overview</title></head><body><article>
+<h1>Inference options</h1><p>Models are deployed to real-time endpoints for low latency, or
+scored offline with batch transform when no persistent endpoint is needed.</p>
+<a href="endpoints.html">Real-time endpoints</a></article></body></html>"""
+
+ENDPOINTS = b"""<html><head><title>Real-time endpoints</title></head><body><article>
+<h1>Real-time endpoints</h1><p>A real-time endpoint serves predictions over HTTPS and scales
+the number of instances with the request rate using auto scaling policies.</p>
+</article></body></html>"""
+
+UNRELATED = b"""<html><head><title>Old endpoints page</title></head><body><article>
+<h1>Archived</h1><p>This archived page is unrelated to the current guide and must not be
+crawled from the new inference overview; only a wrong link base would reach it.</p>
+</article></body></html>"""
+
 ROUTES = {
+    "/list.html": (200, "text/html", STUDY_LIST),
+    "/old/inference.html": (301, "text/html", b"/guide/v2/inference.html"),
+    "/guide/v2/inference.html": (200, "text/html", INFERENCE),
+    "/guide/v2/endpoints.html": (200, "text/html", ENDPOINTS),
+    "/old/endpoints.html": (200, "text/html", UNRELATED),
     "/docs/spot.html": (200, "text/html", PAGE),
     "/docs/checkpoints.html": (200, "text/html", CHECKPOINTS),
     "/docs/guide.pdf": (200, "application/pdf", _pdf()),
@@ -67,6 +94,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802 - http.server API
         status, ctype, body = ROUTES.get(self.path, (404, "text/plain", b"not found"))
         self.send_response(status)
+        if 300 <= status < 400:
+            self.send_header("Location", body.decode())
+            body = b""
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -85,14 +115,18 @@ def server():
     httpd.shutdown()
 
 
-def test_urls_are_fetched_parsed_and_crawled_and_failures_are_lines(settings, server):
-    local = settings.model_copy(
+def _local(settings):
+    return settings.model_copy(
         update={
             "allowed_hosts": ["127.0.0.1"],
             "allow_private_hosts": ["127.0.0.1"],
             "fetch_rate_per_host": 0,
         }
     )
+
+
+def test_urls_are_fetched_parsed_and_crawled_and_failures_are_lines(settings, server):
+    local = _local(settings)
     pipeline = build_pipeline(local)
     pipeline.resolver.fetcher.policy.retries = 0
     summary = pipeline.run(
@@ -123,3 +157,19 @@ def test_private_hosts_are_refused_unless_allowed(settings, server):
     summary = build_pipeline(local).run([f"{server}/docs/spot.html"])
     assert summary.pages == 0 and "private address" in summary.failures[0][1]
     assert summary.exit_code() == 1
+
+
+def test_a_redirected_pages_links_resolve_against_where_it_was_found(settings, server):
+    local = _local(settings)
+    pipeline = build_pipeline(local)
+    pipeline.resolver.fetcher.policy.retries = 0
+    summary = pipeline.run([f"{server}/list.html"], IngestOptions(follow_links=True))
+    assert summary.failures == []
+    sources = set(build_pipeline(local).store.sources())
+    # the redirected page is stored under the address it was linked by; its relative link
+    # is followed to the guide's new folder (and the crawl stays there), not to /old/
+    assert f"{server}/old/inference.html" in sources
+    assert f"{server}/guide/v2/endpoints.html" in sources
+    assert f"{server}/old/endpoints.html" not in sources
+    links = pipeline.manifest.sources[f"{server}/old/inference.html"].links
+    assert links == [f"{server}/guide/v2/endpoints.html"]
