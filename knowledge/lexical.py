@@ -12,6 +12,7 @@ import bm25s
 import numpy as np
 
 from knowledge.store import KnowledgeStore
+from knowledge.tags import read_tag, tagged_for
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*")
 STOPWORDS = frozenset(
@@ -79,7 +80,8 @@ class LexicalIndex:
         self.directory = directory
         self.retriever: bm25s.BM25 | None = None
         self.ids: list[str] = []
-        self.domains = np.zeros(0, "int16")
+        # blueprint id -> each chunk's domain for that blueprint (0 = untagged)
+        self.domains: dict[str, np.ndarray] = {}
         self.generation = -1
 
     @property
@@ -92,20 +94,24 @@ class LexicalIndex:
             return False
         meta = json.loads(self._meta_path.read_text())
         self.ids = meta["ids"]
-        self.domains = np.asarray(meta["domains"], "int16")
-        self.generation = int(meta["generation"])
+        by_blueprint = meta.get("domains_by_blueprint")
+        self.domains = {b: np.asarray(d, "int16") for b, d in (by_blueprint or {}).items()}
+        # an index written before per-blueprint tags is rebuilt on first use
+        self.generation = int(meta["generation"]) if by_blueprint is not None else -1
         self.retriever = bm25s.BM25.load(str(self.directory / "bm25")) if self.ids else None
         return True
 
     def rebuild(self, store: KnowledgeStore, generation: int) -> None:
         """Index every chunk of the store and persist it atomically (tmp dir + rename)."""
         ids: list[str] = []
-        domains: list[int] = []
+        tagged: list[dict[str, int]] = []  # per chunk: blueprint id -> domain
         corpus: list[list[str]] = []
         for batch in store.iter_all():
             for item in batch:
                 ids.append(item.id)
-                domains.append(int(item.metadata.get("domain", 0)))
+                tagged.append(
+                    {b: read_tag(item.metadata, b).domain for b in tagged_for(item.metadata)}
+                )
                 corpus.append(
                     tokenize(f"{item.metadata.get('title_path', '')} {item.text}") or [""]
                 )
@@ -117,8 +123,10 @@ class LexicalIndex:
             retriever = bm25s.BM25()
             retriever.index(corpus, show_progress=False)
             retriever.save(str(tmp / "bm25"), show_progress=False)
+        blueprints = sorted({b for t in tagged for b in t})
+        domains = {b: [t.get(b, 0) for t in tagged] for b in blueprints}
         (tmp / "studybot-meta.json").write_text(
-            json.dumps({"ids": ids, "domains": domains, "generation": generation})
+            json.dumps({"ids": ids, "domains_by_blueprint": domains, "generation": generation})
         )
         old = self.directory.with_name(self.directory.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
@@ -127,16 +135,21 @@ class LexicalIndex:
         tmp.rename(self.directory)
         shutil.rmtree(old, ignore_errors=True)
         self.retriever, self.ids, self.generation = retriever, ids, generation
-        self.domains = np.asarray(domains, "int16")
+        self.domains = {b: np.asarray(d, "int16") for b, d in domains.items()}
 
-    def search(self, query: str, k: int, domain: int | None = None) -> list[tuple[str, float]]:
-        """Top-k (chunk id, BM25 score), optionally only chunks of one domain."""
+    def search(
+        self, query: str, k: int, domain: int | None = None, blueprint: str = ""
+    ) -> list[tuple[str, float]]:
+        """Top-k (chunk id, BM25 score), optionally only chunks of one domain of `blueprint`."""
         tokens = tokenize(query)
         if self.retriever is None or not tokens or not self.ids:
             return []
         mask = None
         if domain is not None:
-            mask = (self.domains == domain).astype("float32")
+            domains = self.domains.get(blueprint)
+            if domains is None:
+                return []
+            mask = (domains == domain).astype("float32")
             if not mask.any():
                 return []
         k = min(k, len(self.ids))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from knowledge.tags import ChunkTag, tag_metadata
+
 
 @dataclass
 class Chunk:
@@ -20,9 +22,14 @@ class Chunk:
     domain: int
     objective: str
     tag_confidence: float
+    # Every installed blueprint's tag (blueprint id -> tag); `domain`/`objective` above are
+    # the tag of `blueprint`, the one the store is ingested with.
+    tags: dict[str, ChunkTag] = field(default_factory=dict)
+    exam: str = ""  # the exam the source belongs to, when its folder or front matter says so
 
     def metadata(self) -> dict[str, str | int | float]:
         """Chroma metadata (flat scalars only)."""
+        extra: dict[str, str | int | float] = {"exam": self.exam} if self.exam else {}
         return {
             "source": self.source,
             "title": self.title,
@@ -33,6 +40,8 @@ class Chunk:
             "domain": self.domain,
             "objective": self.objective,
             "tag_confidence": round(self.tag_confidence, 4),
+            **tag_metadata(self.tags),
+            **extra,
         }
 
     def embedding_text(self) -> str:
