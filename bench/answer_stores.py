@@ -5,7 +5,7 @@
   Comprehend), plus every page of those guides by its web address, so each chunk cites
   ``https://docs.aws.amazon.com/...`` like a real ingest of the guide does;
 * ``guide``: the study guide alone;
-* ``notes``: the bundled study notes (knowledge/notes) alone.
+* ``notes``: the bundled study notes (knowledge/notes/mls-c01) alone.
 
 Each lives in /tmp/studybot-bench-answers-<name> (or $STUDYBOT_BENCH_ANSWER_STORES<name>); a
 marker file written after a complete build makes later runs reuse it (``--rebuild`` in
@@ -39,7 +39,7 @@ from bench.common import (  # noqa: E402
 #: e.g. at a copy of a store being built.
 STORE_PREFIX = os.environ.get("STUDYBOT_BENCH_ANSWER_STORES", "/tmp/studybot-bench-answers-")
 MARKER = "bench-complete.json"
-NOTES = REPO / "knowledge" / "notes"
+NOTES = REPO / "knowledge" / "notes" / "mls-c01"
 
 #: Web prefix -> doc set folder under ../shared/corpus/awsdocs.
 DOC_SETS = {

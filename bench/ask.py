@@ -47,7 +47,9 @@ def bench_ack(concurrency: int = 50, rounds: int = 3) -> dict:
             slack_signing_secret=SecretStr("secret"),
             slack_api_url=fake.base_url,
         )
-        build_pipeline(settings).run([str(Path(__file__).resolve().parents[1] / "knowledge/notes")])
+        build_pipeline(settings).run(
+            [str(Path(__file__).resolve().parents[1] / "knowledge/notes/mls-c01")]
+        )
         records = Records.from_url(settings.database_url)
         records.upgrade()
         service = StudyService(settings, records=records)

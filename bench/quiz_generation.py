@@ -211,7 +211,7 @@ def write_sample(questions: list, seed: int, size: int) -> dict:
 
 STORE_DIR = Path("/tmp/studybot-bench-quiz-full")
 MARKER = "bench-complete.json"
-NOTES = REPO / "knowledge" / "notes"
+NOTES = REPO / "knowledge" / "notes" / "mls-c01"
 SCENARIO_KINDS = ("offline:scenario", "offline:need")
 #: Web prefix -> doc set folder under ../shared/corpus/awsdocs.
 DOC_SETS = {

@@ -153,7 +153,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ["STUDYBOT_BLUEPRINT"] = args.blueprint  # Bench loads default_settings().blueprint
     labels_path = args.labels or TESTS_DATA / f"tagging_labels_{args.blueprint}.jsonl"
-    notes_dir = args.notes or REPO / "knowledge" / f"notes-{args.blueprint}"
+    notes_dir = args.notes or REPO / "knowledge" / "notes" / args.blueprint
     if not labels_path.exists():
         sys.exit(f"{labels_path} does not exist")
     dtype = args.dtype or default_settings().embedding_dtype

@@ -36,16 +36,35 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
-def _settings() -> Settings:
+ExamOption = Annotated[
+    str | None,
+    typer.Option(
+        "--exam", help="The exam: a blueprint id such as mla-c01 (default: STUDYBOT_BLUEPRINT)."
+    ),
+]
+
+
+def _settings(exam: str | None = None) -> Settings:
+    """The settings; `exam` (a blueprint id or file) replaces STUDYBOT_BLUEPRINT."""
     try:
-        return get_settings()
+        settings = get_settings()
     except Exception as exc:  # pydantic ValidationError
         _fail(f"invalid configuration: {exc}")
         raise
+    if exam:
+        from knowledge.blueprint import BlueprintError, load_blueprint
+
+        try:
+            load_blueprint(exam)
+        except BlueprintError as exc:
+            _fail(str(exc))
+        settings = settings.model_copy(update={"blueprint": exam})
+    return settings
 
 
 def default_corpus() -> list[str]:
-    """The starter notes shipped with the package (one file per exam objective)."""
+    """The starter notes shipped with the package: a folder per exam (`notes/mla-c01/`), one
+    file per exam objective; every chunk is tagged for every installed exam."""
     from importlib import resources
 
     return [str(resources.files("knowledge") / "notes")]
@@ -94,6 +113,39 @@ def ingest(
     if summary.pages == 0:
         err.print("[red]nothing was ingested[/red]")
     raise typer.Exit(code)
+
+
+@app.command()
+def retag(
+    blueprint: Annotated[
+        str | None, typer.Option(help="Only this blueprint (default: every installed one).")
+    ] = None,
+) -> None:
+    """Re-tag the store for the installed exams from stored texts and vectors (no re-embedding)."""
+    from ingest.retag import retag as run_retag
+    from knowledge.blueprint import BlueprintError, installed_blueprints, load_blueprint
+    from knowledge.embeddings import EmbeddingError, make_embeddings, model_id_of
+    from knowledge.store import KnowledgeStore, StoreError
+
+    settings = _settings()
+    try:
+        installed = installed_blueprints(settings.blueprint)
+        only = [load_blueprint(blueprint).id] if blueprint else None
+        if only and only[0] not in {b.id for b in installed}:
+            installed.append(load_blueprint(blueprint))
+        embeddings = make_embeddings(settings)
+        store = KnowledgeStore(settings, model_id_of(embeddings))
+        if not store.exists():
+            _fail("the store is empty: run `studybot ingest` first.")
+        summary = run_retag(settings, store, embeddings, installed, only)
+    except (BlueprintError, StoreError, EmbeddingError) as exc:
+        _fail(str(exc))
+    table = Table(title=f"Re-tagged {summary.chunks} chunks in {summary.seconds:.1f} s")
+    table.add_column("blueprint")
+    table.add_column("tags changed", justify="right")
+    for bid, changed in summary.changed.items():
+        table.add_row(bid, str(changed))
+    console.print(table)
 
 
 def _ingest_progress():
@@ -152,10 +204,10 @@ def _print_ingest_summary(summary) -> None:
         console.print(failures)
 
 
-def _retriever():
+def _retriever(exam: str | None = None):
     from knowledge.retrieve import Retriever
 
-    return Retriever.from_settings(_settings())
+    return Retriever.from_settings(_settings(exam))
 
 
 @app.command()
@@ -164,12 +216,13 @@ def search(
     domain: Annotated[int | None, typer.Option(help="Only this exam domain (1-4).")] = None,
     k: Annotated[int, typer.Option("-k", help="How many hits.")] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    exam: ExamOption = None,
 ) -> None:
-    """Show what a question retrieves from the store."""
+    """Show what a question retrieves from the store (domains of the exam)."""
     from knowledge.store import StoreError
 
     try:
-        retriever = _retriever()
+        retriever = _retriever(exam)
         if not retriever.store.exists():
             _fail("the store is empty: run `studybot ingest` first.")
         hits = retriever.search(text, k=k, domain=domain)
@@ -227,10 +280,10 @@ def eval_(
     console.print(table)
 
 
-def _service():
+def _service(exam: str | None = None):
     from bot.service import StudyService
 
-    return StudyService(_settings())
+    return StudyService(_settings(exam))
 
 
 def _ensure_store(service) -> None:
@@ -242,6 +295,7 @@ def _ensure_store(service) -> None:
 def ask(
     question: Annotated[str, typer.Argument(help="Your question.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    exam: ExamOption = None,
 ) -> None:
     """Answer one question from the study material."""
     from bot.records import RecordsUnavailable
@@ -249,7 +303,7 @@ def ask(
     from bot.shell import answer_json, render_answer
     from knowledge.store import StoreError
 
-    service = _service()
+    service = _service(exam)
     try:
         _ensure_store(service)
         answer = service.ask(question, "cli", "cli")
@@ -281,6 +335,7 @@ def quiz(
         int | None, typer.Option(help="With --generate: at most this many questions.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    exam: ExamOption = None,
 ) -> None:
     """An exam-style question (acting as user "terminal"), its grading, or filling the bank."""
     from bot.quiz_service import QuizError
@@ -303,7 +358,7 @@ def quiz(
         _fail("--count goes with --generate.")
     if count is not None and count < 1:
         _fail("--count must be at least 1.")
-    service = _service()
+    service = _service(exam)
     try:
         if answer is not None:
             token, raw = answer
@@ -336,12 +391,12 @@ def quiz(
 
 
 @app.command()
-def shell() -> None:
+def shell(exam: ExamOption = None) -> None:
     """An interactive study conversation in the terminal."""
     from bot.shell import run_shell
     from knowledge.store import StoreError
 
-    service = _service()
+    service = _service(exam)
     try:
         _ensure_store(service)
     except StoreError as exc:
@@ -395,8 +450,11 @@ DEMO_QUESTIONS = [
 def demo() -> None:
     """Offline tour: ingest the starter notes, then search, answer and quiz."""
     from bot.shell import render_answer
+    from knowledge.blueprint import load_blueprint
 
     settings = _settings()
+    exam = load_blueprint(settings.blueprint)
+    console.print(f"[bold]Exam:[/bold] {exam.name} ({exam.id.upper()}), from STUDYBOT_BLUEPRINT")
     console.rule("[bold]1. Ingest the bundled study notes")
     try:
         ingest(
@@ -456,7 +514,9 @@ def _demo_quiz(service) -> None:
 
 
 @contextmanager
-def _service_over_records(*errors: type[Exception]) -> Iterator[StudyService]:
+def _service_over_records(
+    *errors: type[Exception], exam: str | None = None
+) -> Iterator[StudyService]:
     """The service over the configured records (schema brought up to date), closed afterwards.
 
     RecordsUnavailable and `errors` end the command with the message.
@@ -465,7 +525,7 @@ def _service_over_records(*errors: type[Exception]) -> Iterator[StudyService]:
     from bot.service import StudyService
 
     try:
-        settings = _settings()
+        settings = _settings(exam)
         if not settings.database_url_env:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         records = Records.from_url(settings.database_url)
@@ -502,15 +562,20 @@ def stats(
     chart: Annotated[Path | None, typer.Option(help="Also write the chart PNG here.")] = None,
     csv: Annotated[Path | None, typer.Option(help="Also write the per-learner CSV here.")] = None,
     as_of: Annotated[str | None, typer.Option(help="Compute as of this UTC time.")] = None,
+    exam: Annotated[
+        str | None, typer.Option("--exam", help="This exam (default: the channel's).")
+    ] = None,
 ) -> None:
     """A channel's study stats (what `/study stats` shows a team lead)."""
     from bot.stats import UnknownPeriod
 
     now = _as_of(as_of)
-    with _service_over_records(UnknownPeriod) as service:
-        figures = service.channel_stats(channel, period, now=now)
+    with _service_over_records(UnknownPeriod, exam=exam) as service:
+        blueprint = service.blueprint if exam else service.exam_of(channel)
+        counted = service.stats_for(blueprint)
+        figures = counted.channel_stats(channel, period, now=now)
         if csv is not None:
-            csv.write_text(service.export_csv(channel, period, now=now), encoding="utf-8")
+            csv.write_text(counted.export_csv(channel, period, now=now), encoding="utf-8")
     if chart is not None:
         from bot.stats_chart import render_stats_chart
 
@@ -518,7 +583,9 @@ def stats(
     if as_json:
         print(json.dumps(figures.to_dict(), ensure_ascii=False))
         return
-    table = Table(title=f"Study stats for {channel} ({figures.period_label})", show_header=False)
+    code = blueprint.id.upper()
+    title = f"{code} study stats for {channel} ({figures.period_label})"
+    table = Table(title=title, show_header=False)
     for label, value in [
         ("Active learners", figures.active_learners),
         ("Questions asked", figures.questions_asked),
@@ -567,11 +634,13 @@ def me(
     ),
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
     as_of: Annotated[str | None, typer.Option(help="Compute as of this UTC time.")] = None,
+    exam: ExamOption = None,
 ) -> None:
-    """A learner's progress (what `/study me` and the App Home show)."""
+    """A learner's progress in one exam (what `/study me` and the App Home show)."""
     now = _as_of(as_of)
-    with _service_over_records() as service:
-        progress = service.learner_progress(user, now=now)
+    with _service_over_records(exam=exam) as service:
+        progress = service.stats_for(service.blueprint).learner_progress(user, now=now)
+        code = service.blueprint.id.upper()
     if as_json:
         print(json.dumps(progress.to_dict(), ensure_ascii=False))
         return
@@ -583,7 +652,7 @@ def me(
         )
     else:
         ready = f"not enough data yet: {r.missing}"
-    table = Table(title=f"Progress of {user}", show_header=False)
+    table = Table(title=f"{code} progress of {user}", show_header=False)
     for label, value in [
         ("Quiz answers", f"{progress.answers} ({_pct(progress.accuracy)} correct)"),
         ("Last 7 days", f"{progress.answers_7d} ({_pct(progress.accuracy_7d)})"),

@@ -7,18 +7,20 @@ near-duplicate twice. Reads return plain rows for the quiz service and `bot.sele
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from bot.records import QuizQuestion, Records
+from bot.records import DEFAULT_BLUEPRINT, QuizQuestion, Records
 from bot.selection import Candidate
 from knowledge.question import GenerationStats, Question, normalize_stem
 from knowledge.quiz import generate
+from knowledge.tags import for_blueprint
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -49,10 +51,19 @@ class FillStats(GenerationStats):
         return {**super().to_dict(), **extra}
 
 
+def bank_fingerprint(q: Question, blueprint_id: str) -> str:
+    """The question's fingerprint in its exam's bank: unique across banks, since one passage
+    may give the same question for two exams. MLS-C01's bank keeps the plain fingerprint (its
+    rows predate other exams)."""
+    if blueprint_id == DEFAULT_BLUEPRINT:
+        return q.fingerprint
+    return hashlib.sha256(f"{blueprint_id}|{q.fingerprint}".encode()).hexdigest()
+
+
 def question_values(q: Question, blueprint_id: str, now: datetime) -> dict[str, Any]:
     """One `quiz_questions` row for a generated question."""
     return {
-        "fingerprint": q.fingerprint,
+        "fingerprint": bank_fingerprint(q, blueprint_id),
         "blueprint": blueprint_id,
         "domain": q.domain,
         "objective": q.objective[:16],
@@ -89,9 +100,14 @@ def insert_questions(
     return inserted
 
 
-def load_chunks(store: KnowledgeStore) -> list[StoredChunk]:
-    """Every chunk in the store (empty when nothing was ingested)."""
-    return [chunk for batch in store.iter_all() for chunk in batch]
+def load_chunks(store: KnowledgeStore, blueprint_id: str) -> list[StoredChunk]:
+    """Every chunk in the store (empty when nothing was ingested), its plain domain and
+    objective being its tag for `blueprint_id` (chunks carry one per installed blueprint)."""
+    return [
+        replace(chunk, metadata=for_blueprint(chunk.metadata, blueprint_id))
+        for batch in store.iter_all()
+        for chunk in batch
+    ]
 
 
 def fill(
@@ -117,7 +133,11 @@ def fill(
     generator draws distractors at random, so a refill would otherwise add the same question
     with other wrong options (a new fingerprint, the same question to a learner).
     """
-    pool = load_chunks(store) if chunks is None and material is None else list(chunks or ())
+    pool = (
+        load_chunks(store, blueprint.id)
+        if chunks is None and material is None
+        else list(chunks or ())
+    )
     questions, stats = generate(
         pool,
         blueprint,

@@ -174,4 +174,5 @@ class MockExams:
             passing_score=self.blueprint.exam.passing_score,
             passed=scaled >= self.blueprint.exam.passing_score,
             per_domain=dict(sorted(per_domain.items())),
+            blueprint=self.blueprint.id,
         )

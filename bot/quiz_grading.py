@@ -77,6 +77,7 @@ class Grader:
                 user_id=who,
                 channel_id=row.channel_id,
                 kind=row.kind,
+                blueprint=q.blueprint,
                 domain=q.domain,
                 objective=q.objective,
                 choices=chosen,
@@ -90,7 +91,7 @@ class Grader:
         with self.records.begin() as conn:  # the insert comes first: it takes the write lock
             inserted = conn.execute(insert).first() is not None
             if inserted:
-                self._review(conn, who, q.id, correct, now)
+                self._review(conn, who, q.id, correct, now, q.blueprint)
                 if row.exam_id is not None:
                     step = self.exams.advance(conn, row, now)
                 streak = correct_streak(conn, who)
@@ -159,7 +160,13 @@ class Grader:
         )
 
     def _review(
-        self, conn: Connection, who: str, question_id: int, correct: bool, now: datetime
+        self,
+        conn: Connection,
+        who: str,
+        question_id: int,
+        correct: bool,
+        now: datetime,
+        blueprint: str,
     ) -> None:
         """Move the learner's FSRS card: Good when right, Again when wrong."""
         key = (REVIEW.c.user_id == who, REVIEW.c.question_id == question_id)
@@ -175,7 +182,9 @@ class Grader:
             "reps": (found.reps if found else 0) + 1,
             "lapses": (found.lapses if found else 0) + (0 if correct else 1),  # wrong answers
         }
-        stmt = self.records.insert(Review).values(user_id=who, question_id=question_id, **values)
+        stmt = self.records.insert(Review).values(
+            user_id=who, question_id=question_id, blueprint=blueprint, **values
+        )
         conn.execute(
             stmt.on_conflict_do_update(index_elements=["user_id", "question_id"], set_=values)
         )

@@ -149,3 +149,17 @@ class QuizPosts:
             done = conn.execute(sa.update(POST).where(POST.c.token == token).values(message_ts=ts))
         if done.rowcount == 0:
             raise QuizError("unknown", UNKNOWN)
+
+
+def post_blueprint(records: Records, token_or_id: str | int) -> str | None:
+    """The blueprint of a post's question (None for an unknown post)."""
+    if isinstance(token_or_id, str) and not TOKEN.fullmatch(token_or_id):
+        return None
+    key = POST.c.token if isinstance(token_or_id, str) else POST.c.id
+    stmt = (
+        sa.select(QUESTION.c.blueprint)
+        .join(POST, POST.c.question_id == QUESTION.c.id)
+        .where(key == token_or_id)
+    )
+    with records.connect() as conn:
+        return conn.execute(stmt).scalar()

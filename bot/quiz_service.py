@@ -119,6 +119,23 @@ class QuizService:
         # domain (None = all) -> store generation at which a gap fill added nothing new
         self._exhausted: dict[int | None, int] = {}
 
+    def for_blueprint(self, blueprint: Blueprint) -> QuizService:
+        """The same quiz over the same records, store, model, clock and scheduler, for another
+        exam (its own bank, selection weights, mock exams and domain labels)."""
+        if blueprint.id == self.blueprint.id:
+            return self
+        return QuizService(
+            self.settings,
+            self.records,
+            blueprint,
+            store=self._store,
+            chat_model=self.chat_model,
+            clock=self.clock,
+            rng=self.rng,
+            scheduler=self.grader.scheduler,
+            embeddings=self.embeddings,
+        )
+
     # -- plumbing ------------------------------------------------------------------------------
 
     @property
@@ -192,7 +209,7 @@ class QuizService:
         the store (a gap fill then costs generation only)."""
         generation = store.generation()
         if self._material is None or self._material[0] != generation:
-            chunks = quiz_bank.load_chunks(store)
+            chunks = quiz_bank.load_chunks(store, self.blueprint.id)
             self._material = (generation, Material.read(chunks, self.blueprint))
         return self._material[1]
 
@@ -280,6 +297,7 @@ class QuizService:
                 sa.func.sum(sa.case((ATTEMPT.c.correct, 1), else_=0)),
             )
             .where(ATTEMPT.c.user_id == who, ATTEMPT.c.created_at >= now - HISTORY_WINDOW)
+            .where(ATTEMPT.c.blueprint == self.blueprint.id)  # another exam's domains differ
             .group_by(ATTEMPT.c.domain)
         )
         session_q = (

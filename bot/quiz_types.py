@@ -70,6 +70,7 @@ class ExamResult:
     passing_score: int
     passed: bool
     per_domain: dict[int, tuple[int, int]] = field(default_factory=dict)  # domain -> (right, total)
+    blueprint: str = ""  # the exam's blueprint id (its domain names and scale)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from knowledge.types import Answer, Citation, DomainTag
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+DEFAULT_BLUEPRINT = "mls-c01"  # what answers recorded before 0007 were for
 QUESTION_MAX_CHARS = 4000  # stored questions are cut here (the Slack layer cuts earlier)
 ANSWER_MAX_CHARS = 4000  # stored answers: enough context for follow-ups
 HISTORY_TURNS = 6  # previous question/answer pairs `thread_history` returns
@@ -192,7 +193,8 @@ class QuizQuestion(Base):
     __table_args__ = (sa.Index(None, "blueprint", "domain"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    fingerprint: Mapped[str] = mapped_column(sa.String(64), unique=True)  # rejects near-dupes
+    # rejects near-duplicates; other exams than MLS-C01 salt it with their id (bot.quiz_bank)
+    fingerprint: Mapped[str] = mapped_column(sa.String(64), unique=True)
     blueprint: Mapped[str] = mapped_column(sa.String(32))
     domain: Mapped[int]
     objective: Mapped[str] = mapped_column(sa.String(16))
@@ -262,6 +264,7 @@ class QuizAttempt(Base):
         sa.Index(  # 0004: covers the channel stats (replaces 0002's (channel_id, created_at))
             "ix_quiz_attempts_stats_channel",
             "channel_id",
+            "blueprint",  # 0007
             "created_at",
             "domain",
             "objective",
@@ -279,6 +282,8 @@ class QuizAttempt(Base):
     user_id: Mapped[str] = mapped_column(sa.String(64))
     channel_id: Mapped[str] = mapped_column(sa.String(64))
     kind: Mapped[str] = mapped_column(sa.String(8))  # copied from the post, for stats
+    # 0007: the question's blueprint, so progress and stats are per exam
+    blueprint: Mapped[str] = mapped_column(sa.String(32), server_default=DEFAULT_BLUEPRINT)
     domain: Mapped[int]
     objective: Mapped[str] = mapped_column(sa.String(16))
     choices: Mapped[list] = mapped_column(sa.JSON)  # list[int] the learner picked
@@ -297,10 +302,23 @@ class Review(Base):
         sa.ForeignKey("quiz_questions.id", ondelete="CASCADE"), primary_key=True
     )
     card: Mapped[dict] = mapped_column(sa.JSON)
+    # 0007: the question's blueprint (a card is per blueprint and question)
+    blueprint: Mapped[str] = mapped_column(sa.String(32), server_default=DEFAULT_BLUEPRINT)
     due_at: Mapped[datetime]
     last_review_at: Mapped[datetime]
     reps: Mapped[int] = mapped_column(default=0)
     lapses: Mapped[int] = mapped_column(default=0)
+
+
+class ChannelExam(Base):
+    """The exam a channel studies for (0007); channels without a row use the settings'."""
+
+    __tablename__ = "channel_exams"
+
+    channel_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    blueprint: Mapped[str] = mapped_column(sa.String(32))
+    set_by: Mapped[str] = mapped_column(sa.String(64))
+    updated_at: Mapped[datetime]
 
 
 class DailySchedule(Base):

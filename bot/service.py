@@ -36,9 +36,11 @@ from functools import cached_property
 from typing import Any
 
 from bot import metrics
+from bot.channel_exams import ChannelExams
 from bot.daily import DailyStore, Schedule
 from bot.leaderboard import LeaderboardSetting, LeaderboardStore, Standings, standings
 from bot.quiz_bank import FillStats
+from bot.quiz_posts import post_blueprint
 from bot.quiz_service import (
     EXAM_QUESTIONS,
     DailyRecap,
@@ -51,7 +53,7 @@ from bot.records import RecordedAsk, Records, RecordsUnavailable
 from bot.reminders import ReminderSetting, ReminderStore
 from bot.stats import DEFAULT_PERIOD, ChannelStats, LearnerProgress, StudyStats
 from knowledge.answer import AnswerGenerator
-from knowledge.blueprint import Blueprint, load_blueprint
+from knowledge.blueprint import Blueprint, installed_blueprints, load_blueprint
 from knowledge.drafts import DraftFn, DraftingChatModel
 from knowledge.retrieve import Retriever
 from knowledge.settings import Settings
@@ -108,11 +110,13 @@ class StudyService:
         quiz: QuizService | None = None,
     ) -> None:
         self.settings = settings
+        # The default exam (settings); a channel may choose another one (`choose_exam`).
         self.blueprint = blueprint or load_blueprint(settings.blueprint)
         self._retriever = retriever
         self._generator = generator
         self._records = records
         self._quiz = quiz
+        self._per_exam: dict[tuple[str, str], Any] = {}  # (part, blueprint id) -> instance
 
     @cached_property
     def retriever(self) -> Retriever:
@@ -149,6 +153,64 @@ class StudyService:
     def stats(self) -> StudyStats:
         """Channel stats and learner progress over the same records (and their clock)."""
         return StudyStats(self.records, self.blueprint)
+
+    # -- exams: which blueprint a channel studies for -------------------------------------------
+
+    @cached_property
+    def installed(self) -> list[Blueprint]:
+        """Every exam this installation serves, the default first."""
+        return installed_blueprints(self.blueprint)
+
+    @cached_property
+    def channel_exams(self) -> ChannelExams:
+        return ChannelExams(self.records, self.installed, self.blueprint)
+
+    def exam_of(self, where: str | None) -> Blueprint:
+        """The exam a channel studies for (its choice, else the default). With the records
+        down, the default: answers still work."""
+        if not where:
+            return self.blueprint
+        try:
+            return self.channel_exams.of(where)
+        except RecordsUnavailable as e:
+            log.warning("Channel exam of %s unknown, using the default: %s", where, e)
+            return self.blueprint
+
+    def choose_exam(self, where: str, exam: str, by: str) -> Blueprint:
+        """Switch a channel to another installed exam. UnknownExam lists the choices."""
+        return self.channel_exams.choose(where, exam, by)
+
+    def exam_by_id(self, blueprint_id: str | None) -> Blueprint:
+        """An installed exam by id (the default for an unknown one)."""
+        return self.channel_exams.by_id(blueprint_id)
+
+    def _part(self, part: str, blueprint: Blueprint, make: Any) -> Any:
+        key = (part, blueprint.id)
+        if key not in self._per_exam:
+            self._per_exam[key] = make()
+        return self._per_exam[key]
+
+    def generator_for(self, blueprint: Blueprint) -> AnswerGenerator:
+        """The answer generator for one exam (the same chat model)."""
+        if blueprint.id == self.blueprint.id:
+            return self.generator
+        return self._part("generator", blueprint, lambda: self.generator.for_blueprint(blueprint))
+
+    def quiz_for(self, blueprint: Blueprint) -> QuizService:
+        """The quiz of one exam: its bank, weights and mock exams over the same records."""
+        if blueprint.id == self.blueprint.id:
+            return self.quiz
+        return self._part("quiz", blueprint, lambda: self.quiz.for_blueprint(blueprint))
+
+    def stats_for(self, blueprint: Blueprint) -> StudyStats:
+        """Stats and progress counted for one exam."""
+        if blueprint.id == self.blueprint.id:
+            return self.stats
+        return self._part("stats", blueprint, lambda: StudyStats(self.records, blueprint))
+
+    def _quiz_of_post(self, token: str | int) -> QuizService:
+        """The quiz of the exam a post's question belongs to."""
+        return self.quiz_for(self.exam_by_id(post_blueprint(self.records, token)))
 
     @cached_property
     def schedules(self) -> DailyStore:
@@ -187,20 +249,21 @@ class StudyService:
             question = question[:MAX_QUESTION_CHARS]
             note = LONG_QUESTION_NOTE.format(n=MAX_QUESTION_CHARS)
         history = self.records.thread_history(where, thread) if thread else []
+        exam = self.exam_of(where)
         query = self.generator.condense(question, history) if history else question
-        hits = self.retriever.search(query, k=TOP_K)
-        writer = self._writer(on_draft)
+        hits = self.retriever.search(query, k=TOP_K, blueprint=exam.id)
+        writer = self._writer(on_draft, self.generator_for(exam))
         answer = writer.answer(question, hits, history, stats=self.retriever.lexical)
         if note:
             answer.note = f"{note} {answer.note}" if answer.note else note
         return answer
 
-    def _writer(self, on_draft: DraftFn | None) -> AnswerGenerator:
+    def _writer(self, on_draft: DraftFn | None, generator: AnswerGenerator) -> AnswerGenerator:
         """The answer generator, with its model's reply streamed to `on_draft` when given."""
         if on_draft is None or not self.drafts_answers:
-            return self.generator  # offline answers are not drafted
-        writer = copy.copy(self.generator)
-        writer.chat_model = DraftingChatModel(self.generator.chat_model, on_draft)
+            return generator  # offline answers are not drafted
+        writer = copy.copy(generator)
+        writer.chat_model = DraftingChatModel(generator.chat_model, on_draft)
         return writer
 
     def ask_and_record(
@@ -321,14 +384,23 @@ class StudyService:
 
     # -- quiz (bot.quiz_service.QuizService) ---------------------------------------------------
 
-    def next_question(self, who: str, where: str, domain: int | str | None = None) -> ShownQuestion:
-        """The learner's next question (due review first, else new, leaning to weak domains)."""
-        return self.quiz.next_question(who, where, domain)
+    def next_question(
+        self,
+        who: str,
+        where: str,
+        domain: int | str | None = None,
+        *,
+        exam: str | None = None,
+    ) -> ShownQuestion:
+        """The learner's next question (due review first, else new, leaning to weak domains),
+        for the exam of the channel `where`, or the installed exam `exam` (a blueprint id)."""
+        blueprint = self.exam_by_id(exam) if exam else self.exam_of(where)
+        return self.quiz_for(blueprint).next_question(who, where, domain)
 
     def answer_question(self, token: str, who: str, choices: Sequence[int]) -> Grade:
         """Grade an answer (0-based option indices); recorded once per person and post."""
         try:
-            grade = self.quiz.answer(token, who, choices)
+            grade = self._quiz_of_post(token).answer(token, who, choices)
         except QuizError:
             metrics.QUIZ_ANSWERS.labels("refused").inc()
             raise
@@ -339,32 +411,42 @@ class StudyService:
     def quiz_result(self, token: str, who: str) -> tuple[ShownQuestion, Grade] | None:
         """A question and `who`'s recorded answer to it (to share it), or None when they have
         not answered it. QuizError("unknown")."""
-        grade = self.quiz.recorded_grade(token, who)
-        return (self.quiz.shown(token), grade) if grade is not None else None
+        quiz = self._quiz_of_post(token)
+        grade = quiz.recorded_grade(token, who)
+        return (quiz.shown(token), grade) if grade is not None else None
 
-    def start_exam(self, who: str, where: str, n: int = EXAM_QUESTIONS) -> ShownQuestion:
-        """A mock exam of ``n`` questions by domain weight; returns the first question."""
-        return self.quiz.start_exam(who, where, n)
+    def start_exam(
+        self, who: str, where: str, n: int = EXAM_QUESTIONS, *, exam_of: str | None = None
+    ) -> ShownQuestion:
+        """A mock exam of ``n`` questions by domain weight, posted in ``where``, for the exam
+        of the channel ``exam_of`` (default ``where``); returns the first question."""
+        return self.quiz_for(self.exam_of(exam_of or where)).start_exam(who, where, n)
 
     def set_message_ts(self, token: str, ts: str) -> None:
         """Remember the message a question went out as. QuizError("unknown")."""
-        self.quiz.set_message_ts(token, ts)
+        self._quiz_of_post(token).set_message_ts(token, ts)
 
     def shown_question(self, token: str) -> ShownQuestion:
         """A question as it was shown. QuizError("unknown")."""
-        return self.quiz.shown(token)
+        return self._quiz_of_post(token).shown(token)
 
     def daily_question(self, channel: str) -> ShownQuestion:
         """A question of the day for ``channel`` (anyone there may answer)."""
-        return self.quiz.daily_question(channel)
+        return self.quiz_for(self.exam_of(channel)).daily_question(channel)
 
     def daily_recap(self, token: str) -> DailyRecap:
         """How the channel did on a question of the day."""
-        return self.quiz.daily_recap(token)
+        return self._quiz_of_post(token).daily_recap(token)
 
-    def fill_bank(self, domain: int | str | None = None, count: int | None = None) -> FillStats:
-        """Generate questions from the ingested material into the bank."""
-        return self.quiz.fill_bank(domain, count)
+    def fill_bank(
+        self,
+        domain: int | str | None = None,
+        count: int | None = None,
+        exam: Blueprint | None = None,
+    ) -> FillStats:
+        """Generate questions from the ingested material into the bank of `exam` (default:
+        the default exam)."""
+        return self.quiz_for(exam or self.blueprint).fill_bank(domain, count)
 
     # -- stats (bot.stats.StudyStats) ----------------------------------------------------------
 
@@ -376,23 +458,31 @@ class StudyService:
         self, channel: str, period: str = DEFAULT_PERIOD, *, now: datetime | None = None
     ) -> ChannelStats:
         """A channel's figures over a period (for team leads: it names learners)."""
-        return self.stats.channel_stats(channel, period, now=now)
+        return self.stats_for(self.exam_of(channel)).channel_stats(channel, period, now=now)
 
     def learner_rows(
         self, channel: str, period: str = DEFAULT_PERIOD, *, now: datetime | None = None
     ) -> list[dict[str, Any]]:
         """One row per learner active in the channel (the lead's export)."""
-        return self.stats.learner_rows(channel, period, now=now)
+        return self.stats_for(self.exam_of(channel)).learner_rows(channel, period, now=now)
 
     def export_csv(
         self, channel: str, period: str = DEFAULT_PERIOD, *, now: datetime | None = None
     ) -> str:
         """`learner_rows` as CSV text."""
-        return self.stats.export_csv(channel, period, now=now)
+        return self.stats_for(self.exam_of(channel)).export_csv(channel, period, now=now)
 
-    def learner_progress(self, who: str, *, now: datetime | None = None) -> LearnerProgress:
-        """One learner's progress over all their answers, with the readiness estimate."""
-        return self.stats.learner_progress(who, now=now)
+    def learner_exam(self, who: str, where: str | None = None) -> Blueprint:
+        """The exam a learner's progress is shown for: the channel's, else (no channel, e.g.
+        the App Home) the exam of their latest answer, else the default."""
+        return self.exam_of(where) if where else self.channel_exams.last_studied(who)
+
+    def learner_progress(
+        self, who: str, where: str | None = None, *, now: datetime | None = None
+    ) -> LearnerProgress:
+        """One learner's progress in one exam (see `learner_exam`), with the readiness
+        estimate; another exam's answers do not count."""
+        return self.stats_for(self.learner_exam(who, where)).learner_progress(who, now=now)
 
     # -- question-of-the-day schedules (bot.daily.DailyStore) ----------------------------------
 

@@ -563,20 +563,35 @@ def _focus(
     return Focus(weakest, objective, name, answers, correct)
 
 
-def _channel_objectives(channel_id: str, since: datetime | None, now: datetime) -> sa.Select:
+def _in_channel(
+    channel_id: str, exam: str, since: datetime | None, now: datetime
+) -> list[sa.ColumnElement]:
+    """The channel's quiz answers for one exam (blueprint id) in the period."""
+    return [
+        A.c.channel_id == channel_id,
+        A.c.blueprint == exam,
+        *_window(A.c.created_at, since, now),
+    ]
+
+
+def _channel_objectives(
+    channel_id: str, exam: str, since: datetime | None, now: datetime
+) -> sa.Select:
     """(domain, objective, answers, correct) of the channel's quiz answers in the period."""
     return (
         sa.select(A.c.domain, A.c.objective, sa.func.count(), _CORRECT)
-        .where(A.c.channel_id == channel_id, *_window(A.c.created_at, since, now))
+        .where(*_in_channel(channel_id, exam, since, now))
         .group_by(A.c.domain, A.c.objective)
     )
 
 
-def _channel_figures_and_top(channel_id: str, since: datetime | None, now: datetime) -> sa.Select:
+def _channel_figures_and_top(
+    channel_id: str, exam: str, since: datetime | None, now: datetime
+) -> sa.Select:
     """One statement for the one-row figures (daily answers, daily participants, active
     learners, questions asked, daily posts), repeated on each of the top learners' rows
     (user, answers, correct); one row with NULL learner columns when nobody answered."""
-    in_channel = [A.c.channel_id == channel_id, *_window(A.c.created_at, since, now)]
+    in_channel = _in_channel(channel_id, exam, since, now)
     per_learner = (
         sa.select(
             A.c.user_id,
@@ -629,7 +644,9 @@ def _channel_figures_and_top(channel_id: str, since: datetime | None, now: datet
     )
 
 
-def _channel_trend(channel_id: str, trend_since: datetime, now: datetime) -> sa.CompoundSelect:
+def _channel_trend(
+    channel_id: str, exam: str, trend_since: datetime, now: datetime
+) -> sa.CompoundSelect:
     """Per ISO week: ("a", week, answers, correct, learners) and ("k", week, asks, 0, 0)."""
     week = week_start(A.c.created_at)
     ask_week = week_start(K.c.created_at)
@@ -641,7 +658,7 @@ def _channel_trend(channel_id: str, trend_since: datetime, now: datetime) -> sa.
             _CORRECT.label("c"),
             sa.func.count(sa.distinct(A.c.user_id)).label("u"),
         )
-        .where(A.c.channel_id == channel_id, *_window(A.c.created_at, trend_since, now))
+        .where(*_in_channel(channel_id, exam, trend_since, now))
         .group_by(week),
         sa.select(
             sa.literal("k", sa.String),
@@ -703,9 +720,10 @@ class StudyStats:
         # per learner (-> the one-row figures and the top learners); the weekly trend; and the
         # feedback on the channel's answers.
         with self.records.connect() as conn:
-            by_objective = conn.execute(_channel_objectives(channel_id, since, now)).all()
-            rows = conn.execute(_channel_figures_and_top(channel_id, since, now)).all()
-            trend_rows = conn.execute(_channel_trend(channel_id, trend_since, now)).all()
+            exam = self.blueprint.id
+            by_objective = conn.execute(_channel_objectives(channel_id, exam, since, now)).all()
+            rows = conn.execute(_channel_figures_and_top(channel_id, exam, since, now)).all()
+            trend_rows = conn.execute(_channel_trend(channel_id, exam, trend_since, now)).all()
             feedback_rows = conn.execute(_feedback(channel_id, since, now)).all()
         daily_answers, daily_people, active, asked, daily_posts = rows[0][:5]
         top = [(u, n, c) for *_figures, u, n, c in rows if u is not None]
@@ -733,7 +751,8 @@ class StudyStats:
 
     def learner_progress(self, user_id: str, *, now: datetime | None = None) -> LearnerProgress:
         now = self.now(now)
-        mine = [A.c.user_id == user_id, A.c.created_at <= now]
+        exam = self.blueprint.id  # progress is per exam: another exam's answers do not count
+        mine = [A.c.user_id == user_id, A.c.blueprint == exam, A.c.created_at <= now]
         week_ago = now - timedelta(days=7)
         recent = A.c.created_at >= week_ago
         day = utc_day(A.c.created_at).label("day")
@@ -751,7 +770,7 @@ class StudyStats:
             due_reviews = (
                 sa.select(sa.func.count())
                 .select_from(R)
-                .where(R.c.user_id == user_id, R.c.due_at <= now)
+                .where(R.c.user_id == user_id, R.c.blueprint == exam, R.c.due_at <= now)
                 .scalar_subquery()
             )
             answers_7d, correct_7d, due = conn.execute(
@@ -797,7 +816,7 @@ class StudyStats:
                     _CORRECT,
                     sa.func.max(A.c.created_at),
                 )
-                .where(A.c.channel_id == channel_id, *_window(A.c.created_at, since, now))
+                .where(*_in_channel(channel_id, self.blueprint.id, since, now))
                 .group_by(A.c.user_id, A.c.domain)
             ).all()
             asks = conn.execute(

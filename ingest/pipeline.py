@@ -11,17 +11,19 @@ from dataclasses import dataclass, field
 from langchain_core.embeddings import Embeddings
 
 from ingest.chunk import RawChunk, chunk_document, chunk_id, content_hash
+from ingest.exams import document_exam, hint_blueprints, objective_heading
 from ingest.manifest import MANIFEST_FILE, Manifest, SourceEntry
 from ingest.parse import ParseError, parse_bytes
 from ingest.sources import SourceError, SourceResolver, crawl_prefix, expand_locations, followable
 from ingest.sources import is_url as _is_url
-from ingest.tag import DomainTagger
-from knowledge.blueprint import Blueprint
+from ingest.tag import BlueprintTaggers
+from knowledge.blueprint import Blueprint, installed_blueprints
 from knowledge.embeddings import count_tokens as local_count
 from knowledge.embeddings import model_id_of
 from knowledge.lexical import LexicalIndex
 from knowledge.settings import CRAWL_MAX_DEPTH, CRAWL_MAX_PAGES, Settings
 from knowledge.store import KnowledgeStore
+from knowledge.tags import read_tag, tagged_for
 from knowledge.types import Chunk
 
 CHUNKER_VERSION = "1"
@@ -79,14 +81,7 @@ class _Queued:
     chunk: Chunk
     embed_text: str
     hint: str | None
-
-
-def source_role(raw: list[RawChunk], objective_ids: list[str]) -> str:
-    """ "guide" for a document organised by the blueprint's objectives (a heading of it names
-    one: the study guide's ``### 2.2 Perform feature engineering``, the notes' ``# 1.2 ...``);
-    "reference" for any other page. Answers prefer a guide passage that answers as well."""
-    ids = set(objective_ids)
-    return "guide" if any(rc.objective_hint in ids for rc in raw) else "reference"
+    hint_for: set[str]  # the blueprints the heading's objective number tags exactly
 
 
 Progress = Callable[[str, str], None]  # (event, detail): "planned"/"done"/"failed"
@@ -103,7 +98,7 @@ class IngestPipeline:
         store: KnowledgeStore,
         resolver: SourceResolver,
         *,
-        tagger: DomainTagger | None = None,
+        blueprints: list[Blueprint] | None = None,
         count_tokens: Callable[[str], int] | None = None,
         batch_size: int = 1024,
         progress: Progress | None = None,
@@ -113,7 +108,9 @@ class IngestPipeline:
         self.embeddings = embeddings
         self.store = store
         self.resolver = resolver
-        self.tagger = tagger or DomainTagger(blueprint, embeddings)
+        # Chunks are tagged for every installed blueprint; `blueprint` is the primary one.
+        self.blueprints = blueprints or installed_blueprints(blueprint)
+        self.taggers = BlueprintTaggers(self.blueprints, embeddings)
         self.count_tokens = count_tokens or local_count
         self.batch_size = batch_size
         self.progress = progress or (lambda event, detail: None)
@@ -231,7 +228,8 @@ class IngestPipeline:
         if not raw:
             return self._fail(summary, source, "no text to ingest")
         summary.pages += 1
-        chunks = self._identify(raw, source, doc.title)
+        exam = document_exam(source, doc.metadata, self.taggers.ids)
+        chunks = self._identify(raw, source, doc.title, exam)
         # A store that was empty when the run began holds only what this run wrote, and the
         # run reads each source once: nothing to look up (saves a query per page).
         existing = {} if self._fresh_store else self.store.ids_for_source(source)
@@ -256,10 +254,11 @@ class IngestPipeline:
         self.progress("done", source)
         return doc.links, loaded.base
 
-    def _identify(self, raw: list[RawChunk], source: str, title: str) -> list[_Queued]:
+    def _identify(self, raw: list[RawChunk], source: str, title: str, exam: str) -> list[_Queued]:
         """Give each chunk its id (source + content), counting repeats of identical text, and
-        its source role (see `source_role`)."""
-        role = source_role(raw, self.tagger.ids)
+        its source role: "guide" for a document organised by an exam's objectives (a heading
+        names one: the study guide's ``### 2.2 Perform feature engineering``, the notes'
+        ``# 1.2 ...``), "reference" for any other page. Answers prefer a guide passage."""
         occurrences: dict[str, int] = {}
         out: list[_Queued] = []
         for rc in raw:
@@ -275,7 +274,7 @@ class IngestPipeline:
                 domain=0,
                 objective="",
                 tag_confidence=0.0,
-                source_role=role,
+                exam=exam,
             )
             embed_text = chunk.embedding_text()
             digest = content_hash(embed_text)
@@ -283,7 +282,12 @@ class IngestPipeline:
             occurrences[digest] = n + 1
             chunk.content_hash = digest
             chunk.id = chunk_id(source, digest, n)
-            out.append(_Queued(chunk, embed_text, rc.objective_hint))
+            heading = objective_heading(rc.title_path, rc.objective_hint)
+            hint_for = hint_blueprints(rc.objective_hint, heading, exam, self.blueprints)
+            out.append(_Queued(chunk, embed_text, rc.objective_hint, hint_for))
+        role = "guide" if any(q.hint_for for q in out) else "reference"
+        for queued in out:
+            queued.chunk.source_role = role
         return out
 
     def _refresh_kept(self, kept: list[Chunk], existing: dict[str, dict]) -> None:
@@ -292,9 +296,9 @@ class IngestPipeline:
         for chunk in kept:
             meta = existing[chunk.id]
             if meta.get("position") != chunk.position or meta.get("title") != chunk.title:
-                chunk.domain = int(meta.get("domain", 0))
-                chunk.objective = str(meta.get("objective", ""))
-                chunk.tag_confidence = float(meta.get("tag_confidence", 0.0))
+                has = tagged_for(meta)
+                chunk.tags = {b: read_tag(meta, b) for b in self.taggers.ids if b in has}
+                self._set_primary(chunk)
                 moved.append(chunk)
         if moved:
             self.store.update_metadata(moved)
@@ -308,11 +312,10 @@ class IngestPipeline:
         vectors = self.embeddings.embed_documents([q.embed_text for q in batch])
         summary.embed_seconds += time.perf_counter() - t0
         summary.embedded += len(batch)
-        self.tagger.prime_titles([q.chunk.title for q in batch])
+        self.taggers.prime_titles([q.chunk.title for q in batch])
         for q, vec in zip(batch, vectors, strict=True):
-            tag = self.tagger.tag(q.chunk.text, vec, q.chunk.title, q.hint)
-            q.chunk.domain, q.chunk.objective = tag.domain, tag.objective
-            q.chunk.tag_confidence = tag.confidence
+            q.chunk.tags = self.taggers.tag(q.chunk.text, vec, q.chunk.title, q.hint, q.hint_for)
+            self._set_primary(q.chunk)
         self._mark_changed()
         self.store.add([q.chunk for q in batch], vectors)
         for q in batch:
@@ -324,6 +327,18 @@ class IngestPipeline:
                 del self._pending[q.chunk.source]
                 self._complete(q.chunk.source, pending.entry, pending.stale)
         self.manifest.save()
+
+    def _set_primary(self, chunk: Chunk) -> None:
+        """The plain domain/objective keys hold the primary blueprint's tag."""
+        tag = chunk.tags.get(self.blueprint.id)
+        if tag is not None:
+            chunk.domain, chunk.objective, chunk.tag_confidence = (
+                tag.domain,
+                tag.objective,
+                tag.confidence,
+            )
+        else:  # a chunk kept from a store tagged for other blueprints only: untagged here
+            chunk.domain, chunk.objective, chunk.tag_confidence = 0, "", 0.0
 
     def _complete(self, source: str, entry: SourceEntry, stale: list[str]) -> None:
         if stale:

@@ -7,26 +7,18 @@ description and (c) the page title, scored the same two ways, as a prior.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from knowledge.blueprint import Blueprint
 from knowledge.keywords import KeywordIndex
+from knowledge.tags import ChunkTag as Tag
 
 # Weights tuned on tests/data/tagging_labels.jsonl (bench/tagging.py reports the grid search).
 EMBED_WEIGHT = 1.0
 KEYWORD_WEIGHT = 1.0
 TITLE_WEIGHT = 0.5
 TEMPERATURE = 0.1
-
-
-@dataclass(frozen=True)
-class Tag:
-    domain: int
-    objective: str
-    confidence: float
 
 
 def _softmax(x: np.ndarray, temperature: float) -> np.ndarray:
@@ -65,13 +57,19 @@ class DomainTagger:
             text
         )
 
+    def untitled(self, titles: list[str]) -> list[str]:
+        """The titles whose prior is not cached yet (sorted, distinct)."""
+        return sorted({t for t in titles if t.strip() and t not in self._title_cache})
+
     def prime_titles(self, titles: list[str]) -> None:
         """Embed the titles not seen yet in one batch (the ingest pipeline calls this)."""
-        todo = sorted({t for t in titles if t.strip() and t not in self._title_cache})
-        if not todo:
-            return
-        vectors = np.asarray(self.embeddings.embed_documents(todo), "float32")
-        for title, vec in zip(todo, vectors, strict=True):
+        todo = self.untitled(titles)
+        if todo:
+            self.prime_title_vectors(todo, self.embeddings.embed_documents(todo))
+
+    def prime_title_vectors(self, titles: list[str], vectors) -> None:
+        """Cache the priors of titles whose vectors are already known."""
+        for title, vec in zip(titles, np.asarray(vectors, "float32"), strict=True):
             ev = self._evidence(title, vec)
             self._title_cache[title] = ev / ev.sum()
 
@@ -103,3 +101,39 @@ class DomainTagger:
     def tag_text(self, text: str, title: str = "") -> Tag:
         """Tag a passage that has no vector yet (embeds it)."""
         return self.tag(text, self.embeddings.embed_query(f"{title}\n{text}"), title)
+
+
+class BlueprintTaggers:
+    """One `DomainTagger` per installed blueprint: tags a passage for every exam at once.
+
+    The first blueprint is the primary one (the settings'); titles are embedded once for all.
+    """
+
+    def __init__(self, blueprints: list[Blueprint], embeddings: Embeddings) -> None:
+        if not blueprints:
+            raise ValueError("at least one blueprint is needed")
+        self.blueprints = blueprints
+        self.taggers = {b.id: DomainTagger(b, embeddings) for b in blueprints}
+        self.embeddings = embeddings
+
+    @property
+    def ids(self) -> list[str]:
+        return [b.id for b in self.blueprints]
+
+    def prime_titles(self, titles: list[str]) -> None:
+        """Embed the titles no tagger has seen yet, in one batch."""
+        todo = sorted({t for tagger in self.taggers.values() for t in tagger.untitled(titles)})
+        if not todo:
+            return
+        vectors = self.embeddings.embed_documents(todo)
+        for tagger in self.taggers.values():
+            tagger.prime_title_vectors(todo, vectors)
+
+    def tag(
+        self, text: str, vector, title: str, hint: str | None, hint_for: set[str]
+    ) -> dict[str, Tag]:
+        """Blueprint id -> tag; the heading's objective `hint` counts only for `hint_for`."""
+        return {
+            bid: tagger.tag(text, vector, title, hint if bid in hint_for else None)
+            for bid, tagger in self.taggers.items()
+        }

@@ -25,6 +25,7 @@ answer rather than every keyword retrieval touched.
 
 from __future__ import annotations
 
+import copy
 import html
 import logging
 import re
@@ -338,6 +339,16 @@ class AnswerGenerator:
     def from_settings(cls, settings: Settings, blueprint: Blueprint) -> AnswerGenerator:
         """A generator using the configured chat model (offline when no OpenAI key is set)."""
         return cls(settings, blueprint, make_chat_model(settings))
+
+    def for_blueprint(self, blueprint: Blueprint) -> AnswerGenerator:
+        """The same generator (settings, chat model) answering for another exam."""
+        if blueprint.id == self.blueprint.id:
+            return self
+        other = copy.copy(self)
+        other.blueprint = blueprint
+        other.keywords = KeywordIndex(blueprint)
+        other._known = blueprint_text(blueprint)
+        return other
 
     # -- public API ---------------------------------------------------------------------------
     def answer(

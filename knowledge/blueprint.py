@@ -61,6 +61,7 @@ class Blueprint(BaseModel):
     name: str
     exam: ExamFacts
     domains: list[Domain]
+    retired: str = ""  # the date AWS retired the exam (ISO), "" while it is offered
 
     @model_validator(mode="after")
     def _check(self) -> Blueprint:
@@ -139,3 +140,17 @@ def load_blueprint(name_or_path: str = "mls-c01") -> Blueprint:
     if not bundled.is_file():
         raise BlueprintError(f"unknown blueprint {name_or_path!r}: no bundled file {bundled.name}")
     return load_blueprint_file(Path(str(bundled)))
+
+
+def bundled_blueprint_ids() -> list[str]:
+    """Ids of the blueprints shipped in `knowledge/blueprints/` (sorted)."""
+    folder = resources.files("knowledge") / "blueprints"
+    return sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def installed_blueprints(primary: Blueprint | str = "mls-c01") -> list[Blueprint]:
+    """Every blueprint chunks are tagged for: `primary` (the settings' blueprint: a blueprint,
+    an id or a YAML path) first, then the other bundled ones. One store serves every exam."""
+    first = load_blueprint(primary) if isinstance(primary, str) else primary
+    rest = [load_blueprint(i) for i in bundled_blueprint_ids() if i != first.id]
+    return [first, *rest]

@@ -13,6 +13,7 @@ import bm25s
 import numpy as np
 
 from knowledge.store import KnowledgeStore
+from knowledge.tags import read_tag, tagged_for
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*")
 STOPWORDS = frozenset(
@@ -83,17 +84,23 @@ class LexicalSnapshot:
 
     generation: int = -1
     ids: tuple[str, ...] = ()
-    domains: np.ndarray = field(default_factory=lambda: np.zeros(0, "int16"))
+    #: blueprint id -> each chunk's domain for that blueprint (0 = untagged)
+    domains: dict[str, np.ndarray] = field(default_factory=dict)
     retriever: bm25s.BM25 | None = None
 
-    def search(self, query: str, k: int, domain: int | None = None) -> list[tuple[str, float]]:
-        """Top-k (chunk id, BM25 score), optionally only chunks of one domain."""
+    def search(
+        self, query: str, k: int, domain: int | None = None, blueprint: str = ""
+    ) -> list[tuple[str, float]]:
+        """Top-k (chunk id, BM25 score), optionally only chunks of one domain of `blueprint`."""
         tokens = tokenize(query)
         if self.retriever is None or not tokens or not self.ids:
             return []
         mask = None
         if domain is not None:
-            mask = (self.domains == domain).astype("float32")
+            domains = self.domains.get(blueprint)
+            if domains is None:
+                return []
+            mask = (domains == domain).astype("float32")
             if not mask.any():
                 return []
         k = min(k, len(self.ids))
@@ -134,21 +141,25 @@ class LexicalIndex:
             return False
         meta = json.loads(self._meta_path.read_text())
         ids = tuple(meta["ids"])
+        by_blueprint = meta.get("domains_by_blueprint")
+        domains = {b: np.asarray(d, "int16") for b, d in (by_blueprint or {}).items()}
         retriever = bm25s.BM25.load(str(self.directory / "bm25")) if ids else None
-        self.snapshot = LexicalSnapshot(
-            int(meta["generation"]), ids, np.asarray(meta["domains"], "int16"), retriever
-        )
+        # an index written before per-blueprint tags is rebuilt on first use
+        generation = int(meta["generation"]) if by_blueprint is not None else -1
+        self.snapshot = LexicalSnapshot(generation, ids, domains, retriever)
         return True
 
     def rebuild(self, store: KnowledgeStore, generation: int) -> None:
         """Index every chunk of the store and persist it atomically (tmp dir + rename)."""
         ids: list[str] = []
-        domains: list[int] = []
+        tagged: list[dict[str, int]] = []  # per chunk: blueprint id -> domain
         corpus: list[list[str]] = []
         for batch in store.iter_all():
             for item in batch:
                 ids.append(item.id)
-                domains.append(int(item.metadata.get("domain", 0)))
+                tagged.append(
+                    {b: read_tag(item.metadata, b).domain for b in tagged_for(item.metadata)}
+                )
                 corpus.append(
                     tokenize(f"{item.metadata.get('title_path', '')} {item.text}") or [""]
                 )
@@ -160,8 +171,10 @@ class LexicalIndex:
             retriever = bm25s.BM25()
             retriever.index(corpus, show_progress=False)
             retriever.save(str(tmp / "bm25"), show_progress=False)
+        blueprints = sorted({b for t in tagged for b in t})
+        domains = {b: [t.get(b, 0) for t in tagged] for b in blueprints}
         (tmp / "studybot-meta.json").write_text(
-            json.dumps({"ids": ids, "domains": domains, "generation": generation})
+            json.dumps({"ids": ids, "domains_by_blueprint": domains, "generation": generation})
         )
         old = self.directory.with_name(self.directory.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
@@ -170,12 +183,18 @@ class LexicalIndex:
         tmp.rename(self.directory)
         shutil.rmtree(old, ignore_errors=True)
         self.snapshot = LexicalSnapshot(
-            generation, tuple(ids), np.asarray(domains, "int16"), retriever
+            generation,
+            tuple(ids),
+            {b: np.asarray(d, "int16") for b, d in domains.items()},
+            retriever,
         )
 
-    def search(self, query: str, k: int, domain: int | None = None) -> list[tuple[str, float]]:
-        """Top-k (chunk id, BM25 score) from the current snapshot, optionally in one domain."""
-        return self.snapshot.search(query, k, domain)
+    def search(
+        self, query: str, k: int, domain: int | None = None, blueprint: str = ""
+    ) -> list[tuple[str, float]]:
+        """Top-k (chunk id, BM25 score) from the current snapshot, optionally only chunks of
+        one domain of `blueprint`."""
+        return self.snapshot.search(query, k, domain, blueprint)
 
     @property
     def size(self) -> int:

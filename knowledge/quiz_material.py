@@ -72,7 +72,9 @@ class Material:
                     stats.rejected["offline_untagged_chunk"] += 1
                 continue
             views.append(view)
-        guide = guide_sources(((v.source, v.path) for v in views), blueprint)
+        # notes written for another exam (their folder or front matter says so) are not its guide
+        own = [v for v in views if _metadata(v).get("exam", blueprint.id) in ("", blueprint.id)]
+        guide = guide_sources(((v.source, v.path) for v in own), blueprint)
         guide_text = "\n".join(v.passage for v in views if v.source in guide)
         texts = [v.chunk.text for v in views]
         material = cls(
@@ -310,3 +312,7 @@ def _initials(name: str) -> str:
 
 
 __all__ = ["AWS_KINDS", "Material"]
+
+
+def _metadata(view: ChunkView) -> dict:
+    return dict(getattr(view.chunk, "metadata", None) or {})

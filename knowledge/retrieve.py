@@ -10,10 +10,12 @@ from collections.abc import Collection, Sequence
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from knowledge.blueprint import load_blueprint
 from knowledge.embeddings import make_embeddings, model_id_of
 from knowledge.lexical import LexicalIndex, tokenize
 from knowledge.settings import Settings
 from knowledge.store import KnowledgeStore, StoredChunk
+from knowledge.tags import domain_filter, for_blueprint
 from knowledge.types import Hit
 
 RRF_K = 60
@@ -209,18 +211,28 @@ class Retriever:
         return best
 
     def search(
-        self, query: str, k: int = 5, domain: int | None = None, per_source: int = 2
+        self,
+        query: str,
+        k: int = 5,
+        domain: int | None = None,
+        per_source: int = 2,
+        blueprint: str | None = None,
     ) -> list[Hit]:
-        """Top-k hits, optionally within one exam domain, at most `per_source` per source."""
+        """Top-k hits, optionally within one exam domain, at most `per_source` per source.
+
+        Hits carry their tag for `blueprint` (default: the settings' blueprint), and `domain`
+        is a domain of that blueprint.
+        """
         query = query.strip()
         if not query:
             return []
+        exam = blueprint or load_blueprint(self.settings.blueprint).id
         self.refresh_lexical()
         pool = max(4 * k, 20)
         vector = np.asarray(self.embeddings.embed_query(query), "float32")
-        where = {"domain": domain} if domain is not None else None
+        where = domain_filter(exam, domain) if domain is not None else None
         dense = self.store.query(vector.tolist(), pool, where)
-        lexical = self.lexical.search(query, pool, domain)
+        lexical = self.lexical.search(query, pool, domain, exam)
         fused = fuse([[d.id for d in dense], [cid for cid, _ in lexical]])
         by_id: dict[str, StoredChunk] = {d.id: d for d in dense}
         dense_score = {d.id: 1.0 - float(d.distance) for d in dense if d.distance is not None}
@@ -251,7 +263,7 @@ class Retriever:
         hits = []
         for cid in top:
             item = by_id[cid]
-            m = item.metadata
+            m = for_blueprint(item.metadata, exam)
             if cid not in dense_score and cid in vectors:
                 dense_score[cid] = float(vectors[cid] @ vector)
             hits.append(

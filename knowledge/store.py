@@ -165,6 +165,11 @@ class KnowledgeStore:
                 metadatas=[c.metadata() for c in chunks],
             )
 
+    def set_metadata(self, ids: list[str], metadatas: list[dict]) -> None:
+        """Replace the metadata of stored chunks (their text and vectors stay)."""
+        if ids:
+            self._call(self.collection.update, ids=ids, metadatas=metadatas)
+
     def delete(self, ids: list[str]) -> None:
         for start in range(0, len(ids), 5000):
             self._call(self.collection.delete, ids=ids[start : start + 5000])
@@ -205,6 +210,26 @@ class KnowledgeStore:
             yield [
                 StoredChunk(i, d or "", m or {})
                 for i, d, m in zip(ids, docs, got["metadatas"], strict=True)
+            ]
+            offset += len(ids)
+
+    def iter_vectors(self, batch_size: int = 1000) -> Iterator[list[tuple[StoredChunk, list]]]:
+        """Every chunk with its stored vector, in batches (re-tagging without re-embedding)."""
+        col = self._get_collection(create=False)
+        if col is None:
+            return
+        include = ["metadatas", "documents", "embeddings"]
+        offset = 0
+        while True:
+            got = self._call(col.get, include=include, limit=batch_size, offset=offset)
+            ids = got["ids"]
+            if not len(ids):
+                return
+            yield [
+                (StoredChunk(i, d or "", m or {}), v)
+                for i, d, m, v in zip(
+                    ids, got["documents"], got["metadatas"], got["embeddings"], strict=True
+                )
             ]
             offset += len(ids)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from knowledge.tags import ChunkTag, tag_metadata
+
 
 @dataclass
 class Chunk:
@@ -23,10 +25,16 @@ class Chunk:
     #: "guide" when the chunk's document is organised by the blueprint's objectives (the study
     #: guide, the bundled notes), "reference" for other pages; "" when unknown (older stores).
     source_role: str = ""
+    # Every installed blueprint's tag (blueprint id -> tag); `domain`/`objective` above are
+    # the tag of `blueprint`, the one the store is ingested with.
+    tags: dict[str, ChunkTag] = field(default_factory=dict)
+    exam: str = ""  # the exam the source belongs to, when its folder or front matter says so
 
     def metadata(self) -> dict[str, str | int | float]:
         """Chroma metadata (flat scalars only)."""
-        role = {"source_role": self.source_role} if self.source_role else {}
+        extra: dict[str, str | int | float] = {"exam": self.exam} if self.exam else {}
+        if self.source_role:
+            extra["source_role"] = self.source_role
         return {
             "source": self.source,
             "title": self.title,
@@ -37,7 +45,8 @@ class Chunk:
             "domain": self.domain,
             "objective": self.objective,
             "tag_confidence": round(self.tag_confidence, 4),
-            **role,
+            **tag_metadata(self.tags),
+            **extra,
         }
 
     def embedding_text(self) -> str:

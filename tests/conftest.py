@@ -58,7 +58,7 @@ def notes_settings(tmp_path_factory):
     from knowledge.settings import Settings
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("notes") / "data", _env_file=None)
-    summary = build_pipeline(settings).run([str(REPO / "knowledge" / "notes")])
+    summary = build_pipeline(settings).run([str(REPO / "knowledge" / "notes" / "mls-c01")])
     assert summary.pages == 15 and not summary.failures
     return settings
 

@@ -15,7 +15,7 @@ from knowledge.blueprint import load_blueprint
 from knowledge.embeddings import LocalEmbeddings
 from tests.conftest import DATA, REPO
 
-NOTES = REPO / "knowledge" / "notes-mla-c01"
+NOTES = REPO / "knowledge" / "notes" / "mla-c01"
 LABELS = DATA / "tagging_labels_mla-c01.jsonl"
 CORPUS_LABELS = DATA / "tagging_labels_mla-c01_corpus.jsonl"
 

@@ -9,6 +9,7 @@ import pytest
 
 from ingest.job import build_pipeline
 from ingest.pipeline import IngestOptions
+from ingest.tag import BlueprintTaggers
 from knowledge.embeddings import LocalEmbeddings
 from knowledge.store import EmbeddingModelMismatch, KnowledgeStore, StoreError
 from tests.conftest import DATA
@@ -93,7 +94,7 @@ def test_interrupted_run_is_completed_by_the_next_run(settings, tmp_path):
     docs = _docs(tmp_path)
     pipeline = build_pipeline(settings)
     pipeline.embeddings = _InterruptingEmbeddings()
-    pipeline.tagger.embeddings = LocalEmbeddings()
+    pipeline.taggers = BlueprintTaggers(pipeline.blueprints, LocalEmbeddings())
     pipeline.batch_size = 1
     with pytest.raises(KeyboardInterrupt):
         pipeline.run([str(docs)])

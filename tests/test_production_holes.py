@@ -109,7 +109,9 @@ class RecordingRetriever:
     def __init__(self) -> None:
         self.queries: list[str] = []
 
-    def search(self, query: str, k: int = 5, domain: int | None = None) -> list[Hit]:
+    def search(
+        self, query: str, k: int = 5, domain: int | None = None, blueprint: str | None = None
+    ) -> list[Hit]:
         self.queries.append(query)
         return []
 

@@ -20,7 +20,9 @@ from bot.quiz_bank import get_question
 from bot.records import QuizPost, Records
 from bot.service import StudyService
 from bot.shell import parse_choices, run_shell
+from knowledge.blueprint import load_blueprint
 from knowledge.settings import get_settings
+from tests.conftest import REPO
 
 QUESTION_KEYS = {"id", "stem", "options", "choose", "domain", "objective", "source"}
 GRADE_KEYS = {"correct", "answer", "explanation", "source"}
@@ -258,3 +260,27 @@ def test_an_empty_bank_is_filled_on_demand_from_the_store(notes_settings, tmp_pa
     grade = service.answer_question(shown.token, "U1", list(range(shown.question.choose)))
     assert grade.domain.id == 4 and grade.explanation
     service.records.close()
+
+
+def test_demo_for_mla_c01_tags_answers_and_the_quiz_with_mla_domains(tmp_path, monkeypatch):
+    import bot.cli
+
+    mla_notes = str(REPO / "knowledge" / "notes" / "mla-c01")
+    monkeypatch.setattr(bot.cli, "default_corpus", lambda: [mla_notes])  # the short tour
+    monkeypatch.setenv("STUDYBOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("STUDYBOT_BLUEPRINT", "mla-c01")
+    monkeypatch.setenv("STUDYBOT_EMBEDDING_DTYPE", "fp32")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        out = CliRunner().invoke(app, ["demo"], env={"COLUMNS": "200"})
+    finally:
+        get_settings.cache_clear()
+    assert out.exit_code == 0, out.output
+    assert "Machine Learning Engineer - Associate (MLA-C01)" in out.output
+    answers, quiz = out.output.split("3. Answers")[1].split("4. A quiz question")
+    mla = [d.name for d in load_blueprint("mla-c01").domains]
+    mls = [d.name for d in load_blueprint("mls-c01").domains]
+    assert any(name in answers for name in mla)
+    assert not any(f"· {name} ·" in answers + quiz for name in mls)
+    assert any(name in quiz for name in mla) and "✔ Correct" in quiz

@@ -31,7 +31,7 @@ from tests.fakes.openai_server import FakeOpenAI
 
 BLUEPRINT = load_blueprint("mls-c01")
 VOCAB = ExamVocabulary(BLUEPRINT, "")
-NOTES = REPO / "knowledge" / "notes"
+NOTES = REPO / "knowledge" / "notes" / "mls-c01"
 NOTE_TERMS = {  # "Amazon SageMaker X" and "SageMaker X" normalise alike
     normalize_option(m.group(1))
     for path in NOTES.glob("*.md")

@@ -48,7 +48,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = REPO / ".venv" / "bin"
-NOTES = REPO / "knowledge" / "notes"
+NOTES = REPO / "knowledge" / "notes" / "mls-c01"
 FIRST_NOTES = [
     "1.2-data-ingestion.md",
     "2.2-feature-engineering.md",

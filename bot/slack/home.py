@@ -36,14 +36,16 @@ def publish_home(
     with a one-line note instead of the progress.
     """
     progress, problem = None, None
+    blueprint = deps.service.blueprint
     try:
+        blueprint = deps.service.learner_exam(user_id)  # the exam of their latest answer
         progress = deps.service.learner_progress(user_id)
     except RecordsUnavailable as e:
         log.error("Home tab for %s without progress: %s", user_id, e)
         problem = NO_PROGRESS
     blocks = home_blocks(
         progress,
-        deps.service.blueprint,
+        blueprint,
         deps.commands.entries(),
         bot_user_id=bot_user_id,
         problem=problem,

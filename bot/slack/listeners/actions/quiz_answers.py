@@ -209,7 +209,7 @@ def _show_exam_step(
     if grade.next is not None:
         post_question(client, deps, grade.next, request_id=click.request_id)
     elif grade.exam_result is not None:
-        bp = deps.service.blueprint
+        bp = deps.service.exam_by_id(grade.exam_result.blueprint)
         blocks = exam_result_blocks(
             grade.exam_result,
             domain_names={d.id: d.name for d in bp.domains},

@@ -40,7 +40,8 @@ def quiz_domain(deps: SlackDeps, body: dict, action: dict, client: WebClient) ->
         return
     try:
         dm = open_dm(client, user)
-        shown = deps.service.next_question(user, dm, domain=domain)
+        exam = deps.service.learner_exam(user).id  # the exam the App Home shows
+        shown = deps.service.next_question(user, dm, domain=domain, exam=exam)
         post_question(client, deps, shown, request_id=f"home-quiz-{user}-{domain}")
     except QuizError as e:  # a polite refusal, e.g. no questions in that domain yet
         log.info("Quiz for %s in domain %s: %s", user, domain, e)
@@ -65,7 +66,7 @@ def review_now(deps: SlackDeps, body: dict, client: WebClient) -> None:
         return
     try:
         dm = open_dm(client, user)
-        shown = deps.service.next_question(user, dm)
+        shown = deps.service.next_question(user, dm, exam=deps.service.learner_exam(user).id)
         post_question(client, deps, shown, request_id=f"review-{user}")
     except QuizError as e:
         log.info("Review for %s: %s", user, e)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from bot.slack.commands import COMMAND, Subcommand
 from bot.slack.listeners.commands.ask import ASK, HELP
 from bot.slack.listeners.commands.daily import daily_subcommand
+from bot.slack.listeners.commands.exam_guide import EXAM_GUIDE
 from bot.slack.listeners.commands.nudges import LEADERBOARD, REMIND
 from bot.slack.listeners.commands.quiz import EXAM, QUIZ
 from bot.slack.listeners.commands.stats import ME, LeadCheck, stats_subcommand
@@ -28,7 +29,7 @@ def subcommands(deps: SlackDeps) -> list[Subcommand]:
     if deps.daily is not None:
         subs.append(daily_subcommand(deps.daily))
     subs += [REMIND, LEADERBOARD]
-    subs += [stats_subcommand(LeadCheck(deps.service.settings.lead_user_ids)), ME]
+    subs += [stats_subcommand(LeadCheck(deps.service.settings.lead_user_ids)), ME, EXAM_GUIDE]
     return subs
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackClientError
 
+from bot.channel_exams import exam_code
 from bot.quiz_service import QuizError, ShownQuestion
 from bot.records import RecordsUnavailable
 from bot.slack.asking import RECORDS_DOWN, SERVICE_DOWN
@@ -90,7 +91,7 @@ def parse_exam_args(text: str) -> int:
 
 def _quiz_ack(req: CommandRequest, deps: SlackDeps) -> AckReply | None:
     try:
-        parse_quiz_args(req.args, deps.service.blueprint)
+        parse_quiz_args(req.args, deps.service.exam_of(req.channel_id))
     except ValueError as e:
         return {"response_type": "ephemeral", "text": str(e)}
     return None  # the questions come through the response URL
@@ -98,7 +99,7 @@ def _quiz_ack(req: CommandRequest, deps: SlackDeps) -> AckReply | None:
 
 def _quiz_work(req: CommandRequest, deps: SlackDeps, client: WebClient, respond: Respond) -> None:
     try:
-        args = parse_quiz_args(req.args, deps.service.blueprint)
+        args = parse_quiz_args(req.args, deps.service.exam_of(req.channel_id))
     except ValueError:
         return  # the ack said so
     seen: set[int] = set()
@@ -126,9 +127,11 @@ def _exam_ack(req: CommandRequest, deps: SlackDeps) -> AckReply:
     except ValueError as e:
         return {"response_type": "ephemeral", "text": str(e)}
     where = "here" if req.channel_id.startswith("D") else "in our direct messages"
+    exam = deps.service.exam_of(req.channel_id)
+    real = f"{exam_code(exam)}: the real one has {exam.exam.questions} in {exam.exam.minutes} min"
     return {
         "response_type": "ephemeral",
-        "text": f"📝 Starting a {n}-question mock exam {where}: one question at a time.",
+        "text": f"📝 Starting a {n}-question mock exam {where} ({real}): one question at a time.",
     }
 
 
@@ -143,7 +146,9 @@ def _exam_work(req: CommandRequest, deps: SlackDeps, client: WebClient, respond:
         log.error("Request %s: cannot open a DM with %s: %s", req.request_id, req.user_id, e)
         respond_to(respond, req.request_id, text=NO_DM)
         return
-    shown = _service_call(respond, req, lambda: deps.service.start_exam(req.user_id, dm, n))
+    shown = _service_call(
+        respond, req, lambda: deps.service.start_exam(req.user_id, dm, n, exam_of=req.channel_id)
+    )
     if shown is not None:
         post_question(client, deps, shown, request_id=req.request_id, respond=respond)
 

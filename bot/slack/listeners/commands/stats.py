@@ -243,7 +243,7 @@ def stats_subcommand(is_lead: LeadCheck) -> Subcommand:
 
 def _me_work(req: CommandRequest, deps: SlackDeps, client: WebClient, respond: Respond) -> None:
     try:
-        progress = deps.service.learner_progress(req.user_id)
+        progress = deps.service.learner_progress(req.user_id, req.channel_id)
     except RecordsUnavailable as e:
         log.error("Request %s: progress unavailable: %s", req.request_id, e)
         respond_to(respond, req.request_id, text=RECORDS_DOWN, blocks=error_blocks(RECORDS_DOWN))

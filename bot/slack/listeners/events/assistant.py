@@ -89,12 +89,13 @@ def greet(deps: SlackDeps, event: dict, context: BoltContext) -> None:
     """A new panel thread: the greeting, then the suggested prompts (Bolt's `say` and
     `set_suggested_prompts` for this thread)."""
     user = (event.get("assistant_thread") or {}).get("user_id")
-    text = GREETING.format(who=f" <@{user}>" if user else "", exam=deps.service.blueprint.name)
+    exam = deps.service.exam_of(
+        event.get("channel") or (event.get("assistant_thread") or {}).get("channel_id")
+    )
+    text = GREETING.format(who=f" <@{user}>" if user else "", exam=exam.name)
     try:
         context.say(text=text)
-        context.set_suggested_prompts(
-            prompts=suggested_prompts(deps.service.blueprint), title=PROMPTS_TITLE
-        )
+        context.set_suggested_prompts(prompts=suggested_prompts(exam), title=PROMPTS_TITLE)
     except (SlackClientError, OSError) as e:
         log.error("Assistant thread not greeted: %s", e)
 
@@ -118,7 +119,7 @@ def answer_in_panel(
         team_id=body.get("team_id") or context.team_id,
     )
     _title(deps, context, question)
-    intent = intent_of(question.text, deps.service.blueprint)
+    intent = intent_of(question.text, deps.service.exam_of(channel))
     if intent.kind == "quiz":
         _quiz(deps, client, question, intent.domain)
     elif intent.kind == "progress":
