@@ -65,7 +65,13 @@ UI_WORDS = re.compile(
     re.IGNORECASE,
 )
 UI_START = re.compile(
-    r"^(?:click|navigate|press|go to|sign in|log in|in the|on the|under the|from the)\b", re.I
+    r"^(?:click|navigate|press|go to|sign in|log in|in the|on the|under(?: the)?|from the)\b"
+    r"|^for [^,]{2,40}, (?:enter|choose|select|type)\b",
+    re.IGNORECASE,
+)
+#: Reading guides ("How it works – This section introduces …", "Read through the … section").
+NAVIGATION = re.compile(
+    r"\b(?:sections?|chapters?|this (?:page|guide|topic)|read through|notebook example)\b", re.I
 )
 _CLICK = re.compile(r"^(?:choose|select|open|enter|type)\s+(?P<next>\S+)", re.IGNORECASE)
 STRONG_ORDER = re.compile(
@@ -76,9 +82,10 @@ _ARTICLE_AFTER = re.compile(
     r"^[A-Za-z]+\s+(?:the|a|an|your|its|their|it|them|each|all|new|one|data|model|results?)\b"
 )
 _LABEL_STEP = re.compile(r"^[A-Z][\w/ -]{1,40} (?:step|stage|phase):\s")
-_DOING = re.compile(r"^(?P<task>[A-Z][a-z]+ing\b[^.:;]{4,80}):$")
+_DOING = re.compile(r"^(?P<task>[A-Z][a-z]+ing\b(?:(?! is | are )[^.:;]){4,80}):$")
 _TO_TASK = re.compile(r"^To (?P<task>[a-z][^,:]{6,100})[,:]")  # "To create a model, …"
-MIN_STEP_WORDS = 2
+MIN_STEP_WORDS = 4  # "Import the data", "Edit the step": no step worth ordering
+MAX_CLICK_STEPS = 1  # steps opening with "Choose"/"Select"/"Open": more make a click-path
 MAX_DESCRIPTION_WORDS = 30  # a description a learner reads beside four others
 
 
@@ -110,7 +117,7 @@ def console_step(raw: str) -> bool:
 def _step_text(raw: str) -> str | None:
     """A numbered line as a step (its first sentence), or None when it is no readable step."""
     text = clean_inline(raw).strip()
-    if not text or _INTO_CODE.search(text) or console_step(raw):
+    if not text or _INTO_CODE.search(text) or console_step(raw) or NAVIGATION.search(text):
         return None
     sentences = split_sentences(text)
     step = (sentences[0] if sentences else text).strip().rstrip(".").strip()
@@ -178,8 +185,10 @@ def _procedure(
     intro = next((ln.strip() for ln in reversed(lines[max(0, first - 3) : first]) if ln), "")
     intro = "" if intro.startswith("#") else clean_inline(BULLET.sub("", intro))
     heading = view.path[-1] if view.path else view.title
-    if any(s is None for s in steps) or not _sequence(intro, heading):
+    if any(s is None for s in steps) or not _sequence(intro, heading) or NAVIGATION.search(intro):
         return None
+    if sum(1 for m in top if _CLICK.match(clean_inline(m.group("step")))) > MAX_CLICK_STEPS:
+        return None  # "Choose a step …", "Choose the data …": the console, step by step
     firsts = {s.split()[0].lower() for s in steps if s}
     if len(firsts) < len(steps) - 1 and not STRONG_ORDER.search(f"{intro} {heading}"):
         return None  # "Create …, Create …, Create …": prerequisites in no real order

@@ -182,6 +182,15 @@ def test_a_numbered_procedure_becomes_an_ordering_item_keyed_in_the_material_ord
         "3. Create a monitoring schedule that compares captured data with the baseline.\n"
         "4. Read the violations report and alarm on the published metrics.\n"
         "5. Retrain the model when the violations persist.",
+        # form filling in the console, without the word "console"
+        "To onboard, follow these steps:\n\n1. For Domain Name, enter a unique name.\n"
+        "2. For Authentication, choose AWS IAM for the domain.\n"
+        "3. Under Permission, choose an option from the role selector.",
+        # a reading guide to the documentation
+        "If you are a first-time user, read these steps in order:\n\n"
+        "1. How it works – This section introduces the concepts.\n"
+        "2. Setting up – In this section, you create an account.\n"
+        "3. Getting started – In this section, you run an analysis job.",
         # steps that lead into code
         "To compile the model, follow these steps:\n\n1. Write the configuration file.\n"
         "2. Run the following command:\n3. Describe the compilation job.",

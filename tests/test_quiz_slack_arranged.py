@@ -10,7 +10,6 @@ import json
 import random
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
@@ -31,8 +30,8 @@ from knowledge.question import Question
 from knowledge.settings import Settings
 from tests.fakes.slack_api import Call, SlackSender
 from tests.test_quiz_service import EmptyStore
-from tests.test_quiz_slack import QuizFakeSlack, all_text, attempts, correct_of
-from tests.test_slack_app import SECRET, DrainableExecutor, command_body, settings_for
+from tests.test_quiz_slack import QuizFakeSlack, QuizHarness, all_text, attempts, correct_of
+from tests.test_slack_app import SECRET, DrainableExecutor, settings_for
 
 MLA = load_blueprint("mla-c01")
 MLS = load_blueprint("mls-c01")
@@ -97,29 +96,12 @@ def make_quiz(records: Records, tmp_path: Path, blueprint=MLA) -> QuizService:
     )
 
 
-@dataclass
-class Harness:
-    fake: QuizFakeSlack
-    records: Records
-    quiz: QuizService
-    app: object
-    runner: HttpRunner
-    executor: DrainableExecutor
-    sender: SlackSender
-
-    def settle(self) -> None:
-        self.executor.wait_idle(30.0)
-
-    def command(self, text: str, *, user: str = "U1", channel: str = "C1") -> None:
-        body = command_body(text, user=user, channel=channel, response_url=self.fake.response_url())
-        assert self.sender.form(body).status == 200
+class Harness(QuizHarness):
+    """The quiz harness of `tests.test_quiz_slack`, sending payloads built here."""
 
     def send(self, payload: dict) -> int:
         payload["response_url"] = self.fake.response_url(payload["user"]["id"])
         return self.sender.form("payload=" + quote(json.dumps(payload))).status
-
-    def replies_to(self, user: str) -> list[dict]:
-        return [c.params for c in self.fake.calls("response_url") if c.hook == user]
 
     def shown(self) -> list[Call]:
         """Questions shown through a response URL or posted as messages, with select menus."""
@@ -393,3 +375,45 @@ def test_an_exam_without_ordering_and_matching_items_never_draws_one(tmp_path):
     assert formats <= {"single", "multi"}
     assert len(quiz_bank.candidates(records, MLS.id)) == 12 + 8  # all rows are still there
     records.close()
+
+
+@pytest.mark.parametrize("fmt", ["ordering", "matching"])
+def test_arranged_blocks_stay_within_slack_limits_with_long_text(fmt):
+    from bot.quiz_service import PublicQuestion, ShownQuestion
+    from bot.slack.quiz_blocks import question_blocks
+    from knowledge.types import DomainTag
+    from tests.test_quiz_slack import assert_valid
+
+    long = "word " * 60
+    options = [f"Item {k} {long}" for k in range(5)]
+    if fmt == "matching":
+        options += [f"Description {k} {long * 3}" for k in range(5)]
+    q = PublicQuestion(
+        7, "Put these in order " + long, options, 5, DomainTag(1, "D", "1.1 X"), "s", "t", fmt
+    )
+    for kind in ("ondemand", "daily", "exam"):
+        shown = ShownQuestion("tok_" + "B" * 12, kind, q, "C1", None if kind == "daily" else "U1")
+        dicts = assert_valid(question_blocks(shown))
+        menus = [b["accessory"] for b in dicts if b["type"] == "section" and "accessory" in b]
+        assert len(menus) == 5
+        for menu in menus:
+            assert [o["value"] for o in menu["options"]] == ["0", "1", "2", "3", "4"]
+            assert all(len(o["text"]["text"]) <= 75 for o in menu["options"])
+        text = all_text(dicts)
+        assert f"Item 4 {long.strip()[:40]}" in text  # listed in full above the menus
+
+
+def test_a_shared_arranged_result_shows_the_steps_and_the_verdict():
+    from bot.quiz_service import Grade, PublicQuestion, ShownQuestion
+    from bot.slack.quiz_blocks import shared_result_blocks
+    from knowledge.types import DomainTag
+
+    domain = DomainTag(4, "Monitoring", "4.1 Monitor model inference")
+    q = PublicQuestion(3, "Put these steps in order.", ["Run B", "Run A", "Run C"], 3, domain,
+                       "notes/x.md", "X", "ordering")  # fmt: skip
+    shown = ShownQuestion("tok_" + "C" * 12, "ondemand", q, "C1", "U1")
+    grade = Grade(False, [1, 0, 2], [0, 1, 2], "The order: Run A; Run B; Run C.", "notes/x.md",
+                  "X", domain, 0, format="ordering")  # fmt: skip
+    text = all_text([b.to_dict() for b in shared_result_blocks(shown, grade, "U1")])
+    assert "*A.* Run B" in text and "*C.* Run C" in text
+    assert "<@U1> ordered A → B → C; the right order: *B → A → C*" in text
