@@ -288,7 +288,9 @@ def quiz(
         ANSWER_HINT_CLI,
         TERMINAL,
         answer_example,
+        answer_shaped,
         grade_json,
+        parse_choices,
         question_json,
         read_answer,
         render_fill_stats,
@@ -308,6 +310,8 @@ def quiz(
         if answer is not None:
             token, raw = answer
             try:
+                if not answer_shaped(raw):  # said before the question is looked up
+                    parse_choices(raw, one_based=False)
                 choices = read_answer(service.shown_question(token), raw, one_based=False)
             except ValueError as exc:
                 _fail(str(exc))

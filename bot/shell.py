@@ -163,6 +163,12 @@ def _pairs_example(n: int) -> str:
     return " ".join(f"{chr(ord('A') + k)}{d}" for k, d in enumerate(_example(n)))
 
 
+def answer_shaped(text: str) -> bool:
+    """Whether a typed answer has the shape of one ("0,2", "3 1 4 2", "A2 B1 C3")."""
+    parts = [p for p in re.split(r"[\s,;]+", text.strip()) if p]
+    return bool(parts) and all(p.isdigit() or _PAIR.match(p) for p in parts)
+
+
 def answer_example(shown: ShownQuestion, *, one_based: bool) -> str:
     """How to type an answer to this question (for hints)."""
     q = shown.question
