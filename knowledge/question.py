@@ -254,11 +254,19 @@ def _arranged_errors(q: Question, text: str) -> list[str]:
             errors.append("position_giveaway: a step says where it goes")
         if any(len(s.split()) > MAX_STEP_WORDS for s in items):
             errors.append(f"long_step: a step is over {MAX_STEP_WORDS} words")
-    elif any(appears_in(term, d) for term in items for d in targets):
+    elif any(appears_in(term_core(term), d) for term in items for d in targets):
         errors.append("term_in_description: a description names a term")
     if q.generator.startswith("offline:") and text.strip():
         errors += _arranged_grounding(q, items, targets, text)
     return errors
+
+
+_MAKER = re.compile(r"^(?:(?:Amazon|AWS|Apache|SageMaker)\s+)+")
+
+
+def term_core(term: str) -> str:
+    """A term without its maker ("Apache Parquet" -> "Parquet"), as a description may write it."""
+    return _MAKER.sub("", term) or term
 
 
 def _arranged_grounding(q: Question, items: list[str], targets: list[str], text: str) -> list[str]:
@@ -342,6 +350,7 @@ __all__ = [
     "GenerationStats",
     "Question",
     "appears_in",
+    "term_core",
     "normalize_option",
     "normalize_stem",
     "passage_of",

@@ -26,7 +26,14 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from knowledge.question import MAX_ITEMS, MAX_STEP_WORDS, MIN_ITEMS, Question, appears_in
+from knowledge.question import (
+    MAX_ITEMS,
+    MAX_STEP_WORDS,
+    MIN_ITEMS,
+    Question,
+    appears_in,
+    term_core,
+)
 from knowledge.quiz_build import (
     MAX_EXPLANATION_CHARS,
     SIMILAR_DESCRIPTIONS,
@@ -243,6 +250,8 @@ def _description(builder: Builder, entry: Entry, others: Sequence[Entry]) -> str
     found = builder.descriptions(entry, [o.entity for o in others])
     if not found or len(found[0].split()) > MAX_DESCRIPTION_WORDS:
         return None
+    if any(appears_in(term_core(o.entity.name), found[0]) for o in others):
+        return None  # "comparable to Parquet" beside "Apache Parquet"
     return found[0].rstrip(".").strip()
 
 

@@ -233,3 +233,23 @@ def test_the_bundled_mla_notes_yield_several_of_each_all_valid():
     for q in items:
         assert not validate_question(q, blueprint=MLA), q.stem
         assert 3 <= q.choose <= 5
+
+
+def test_a_description_naming_a_term_without_its_maker_is_rejected():
+    terms = ["Apache Parquet", "Apache ORC", "Apache Avro"]
+    descs = [
+        "Columnar file format that lets a job read only the columns it needs",
+        "Columnar format from the Hive ecosystem, comparable to Parquet",  # names Parquet
+        "Row-oriented binary format that stores its schema with the data",
+    ]
+    passage = "\n\n".join(f"**{t}**: {d}." for t, d in zip(terms, descs, strict=True))
+    q = matching([1, 2, 0], descs).model_copy(
+        update={"options": [*terms, descs[1], descs[2], descs[0]], "passage": passage}
+    )
+    assert "term_in_description" in reasons(q)
+    fixed = [descs[0], "Columnar format from the Hive ecosystem with built-in indexes", descs[2]]
+    passage = "\n\n".join(f"**{t}**: {d}." for t, d in zip(terms, fixed, strict=True))
+    said = "The material says: " + "; ".join(f"{t}: {d}" for t, d in zip(terms, fixed, strict=True))
+    options = [*terms, fixed[1], fixed[2], fixed[0]]
+    ok = q.model_copy(update={"options": options, "passage": passage, "explanation": said})
+    assert reasons(ok) == set()
