@@ -288,14 +288,12 @@ def quiz(
         ANSWER_HINT_CLI,
         TERMINAL,
         answer_example,
-        answer_shaped,
         grade_json,
-        parse_choices,
         question_json,
-        read_answer,
         render_fill_stats,
         render_grade,
         render_question,
+        typed_answer,
     )
     from knowledge.store import StoreError
 
@@ -310,9 +308,7 @@ def quiz(
         if answer is not None:
             token, raw = answer
             try:
-                if not answer_shaped(raw):  # said before the question is looked up
-                    parse_choices(raw, one_based=False)
-                choices = read_answer(service.shown_question(token), raw, one_based=False)
+                choices = typed_answer(service, token, raw)
             except ValueError as exc:
                 _fail(str(exc))
             grade = service.answer_question(token, TERMINAL, choices)

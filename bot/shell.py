@@ -188,6 +188,15 @@ def read_answer(shown: ShownQuestion, text: str, *, one_based: bool) -> list[int
     return parse_choices(text, one_based=one_based)
 
 
+def typed_answer(service: StudyService, token: str, raw: str) -> list[int]:
+    """`studybot quiz --answer ID CHOICES`: CHOICES for question ``token`` (0-based option
+    numbers, or an ordering/matching sequence as typed in the shell). A malformed CHOICES is
+    said (ValueError) before the question is looked up (QuizError when it is unknown)."""
+    if not answer_shaped(raw):
+        parse_choices(raw, one_based=False)
+    return read_answer(service.shown_question(token), raw, one_based=False)
+
+
 def question_json(shown: ShownQuestion) -> dict:
     """The `studybot quiz --json` shape (ordering/matching: with its items and targets)."""
     q = shown.question

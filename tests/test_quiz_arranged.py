@@ -18,7 +18,10 @@ from knowledge.store import StoredChunk
 
 MLA = load_blueprint("mla-c01")
 MLS = load_blueprint("mls-c01")
-NOTES = Path(__file__).resolve().parents[1] / "knowledge" / "notes-mla-c01"
+KNOWLEDGE = Path(__file__).resolve().parents[1] / "knowledge"
+NOTES = next(  # the MLA-C01 notes move under knowledge/notes/ (issue 14)
+    p for p in (KNOWLEDGE / "notes-mla-c01", KNOWLEDGE / "notes" / "mla-c01") if p.is_dir()
+)
 
 STEPS = [
     "Enable data capture on the endpoint with a sampling percentage",
