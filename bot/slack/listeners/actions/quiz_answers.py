@@ -59,7 +59,6 @@ log = logging.getLogger(__name__)
 ANSWER = re.compile(rf"^{ANSWER_PREFIX}\d+$")
 SLOT = re.compile(rf"^{SLOT_PREFIX}\d+$")
 PICK_FIRST = "Tick the options you choose, then press *Submit*."
-PICK_MENUS_FIRST = "Pick an answer in every menu, then press *Submit*."
 
 
 @dataclass(frozen=True)
@@ -74,7 +73,6 @@ class Click:
     kind: str | None  # ondemand | daily | exam, from our actions block id (display only)
     message_blocks: list[dict] = field(default_factory=list)  # Slack's copy of the message
     request_id: str = ""
-    action_id: str = ""
 
 
 def selected_options(body: Mapping) -> list[int] | None:
@@ -120,8 +118,8 @@ def parse_click(body: Mapping, action: Mapping) -> Click:
     if action_id.startswith(ANSWER_PREFIX):
         suffix = action_id.removeprefix(ANSWER_PREFIX)
         choices: list[int] | None = [int(suffix)] if suffix.isdigit() else [-1]
-    elif action_id == ARRANGE_SUBMIT:
-        choices = selected_sequence(body)
+    elif action_id == ARRANGE_SUBMIT:  # nothing picked: the service says all are needed
+        choices = selected_sequence(body) or []
     else:
         choices = selected_options(body)
     blocks = [] if container.get("is_ephemeral") else list(message.get("blocks") or [])
@@ -134,7 +132,6 @@ def parse_click(body: Mapping, action: Mapping) -> Click:
         kind=kind_of(action.get("block_id")),
         message_blocks=blocks,
         request_id=str(body.get("trigger_id") or action.get("action_ts") or ""),
-        action_id=action_id,
     )
 
 
@@ -170,7 +167,7 @@ def handle_click(deps: SlackDeps, client: WebClient, click: Click, to: ToClicker
         log.warning("Request %s: quiz click without a token or user", click.request_id)
         return None
     if click.choices is None:
-        _warn(to, PICK_FIRST if click.action_id != ARRANGE_SUBMIT else PICK_MENUS_FIRST)
+        _warn(to, PICK_FIRST)
         return None
     try:
         grade = deps.service.answer_question(click.token, click.user_id, click.choices)
