@@ -325,7 +325,9 @@ def quiz(
         typer.Option(
             "--answer",
             metavar="ID CHOICES",
-            help="Grade question ID; CHOICES are 0-based option numbers, e.g. 2 or 0,3.",
+            help="Grade question ID; CHOICES are 0-based option numbers, e.g. 2 or 0,3; "
+            "ordering: the step numbers in order, e.g. '3 1 4 2'; matching: a description "
+            "number per term, e.g. 'A2 B1 C3' or '2 1 3'.",
         ),
     ] = None,
     generate: Annotated[
@@ -343,12 +345,13 @@ def quiz(
     from bot.shell import (
         ANSWER_HINT_CLI,
         TERMINAL,
+        answer_example,
         grade_json,
-        parse_choices,
         question_json,
         render_fill_stats,
         render_grade,
         render_question,
+        typed_answer,
     )
     from knowledge.store import StoreError
 
@@ -363,7 +366,7 @@ def quiz(
         if answer is not None:
             token, raw = answer
             try:
-                choices = parse_choices(raw, one_based=False)
+                choices = typed_answer(service, token, raw)
             except ValueError as exc:
                 _fail(str(exc))
             grade = service.answer_question(token, TERMINAL, choices)
@@ -385,7 +388,9 @@ def quiz(
     if as_json:
         print(json.dumps(question_json(shown), ensure_ascii=False))
         return
-    example = ",".join(str(i) for i in range(shown.question.choose))
+    example = answer_example(shown, one_based=False)
+    if shown.question.arranged:
+        example = f"'{example}'"
     hint = "Answer with: " + ANSWER_HINT_CLI.format(token=shown.token, example=example)
     render_question(console, shown, base=0, hint=hint)
 
@@ -505,7 +510,9 @@ def _demo_quiz(service) -> None:
         f"[dim]{stats.bank_size} questions in the bank ({stats.inserted} new from this run)[/dim]"
     )
     render_question(console, shown)
-    right = sorted(get_question(service.records, shown.question.question_id).correct)
+    right = list(get_question(service.records, shown.question.question_id).correct)
+    if not shown.question.arranged:
+        right = sorted(right)
     console.print(f"[bold]answer:[/bold] {','.join(str(i + 1) for i in right)}")
     render_grade(console, service.answer_question(shown.token, "demo", right), shown)
 

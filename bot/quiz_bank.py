@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from bot.records import DEFAULT_BLUEPRINT, QuizQuestion, Records
 from bot.selection import Candidate
+from knowledge.arranged import is_arranged
 from knowledge.question import GenerationStats, Question, normalize_stem
 from knowledge.quiz import generate
 from knowledge.tags import for_blueprint
@@ -71,7 +72,7 @@ def question_values(q: Question, blueprint_id: str, now: datetime) -> dict[str, 
         "choose": q.choose,
         "stem": q.stem,
         "options": list(q.options),
-        "correct": sorted(q.correct),
+        "correct": list(q.correct) if is_arranged(q.format) else sorted(q.correct),
         "explanation": q.explanation,
         "chunk_ids": list(q.chunk_ids),
         "source": q.source,
@@ -172,13 +173,17 @@ def bank_stems(records: Records, blueprint_id: str) -> set[str]:
         return {normalize_stem(stem) for (stem,) in conn.execute(stmt)}
 
 
-def candidates(records: Records, blueprint_id: str) -> list[Candidate]:
-    """Every question of the blueprint as (id, domain), by id."""
-    stmt = (
-        sa.select(QuizQuestion.id, QuizQuestion.domain)
-        .where(QuizQuestion.blueprint == blueprint_id)
-        .order_by(QuizQuestion.id)
+def candidates(
+    records: Records, blueprint_id: str, formats: Sequence[str] | None = None
+) -> list[Candidate]:
+    """Every question of the blueprint as (id, domain), by id; only ``formats`` when given
+    (an exam without ordering or matching items never draws one)."""
+    stmt = sa.select(QuizQuestion.id, QuizQuestion.domain).where(
+        QuizQuestion.blueprint == blueprint_id
     )
+    if formats is not None:
+        stmt = stmt.where(QuizQuestion.format.in_(list(formats)))
+    stmt = stmt.order_by(QuizQuestion.id)
     with records.begin() as conn:
         return [Candidate(qid, domain) for qid, domain in conn.execute(stmt)]
 

@@ -21,6 +21,7 @@ from bot.quiz_exams import NOT_AN_EXAM, ExamStep, MockExams
 from bot.quiz_posts import QuestionView, QuizPosts
 from bot.quiz_types import UNKNOWN, Grade, QuizError
 from bot.records import QuizAttempt, Records, Review
+from knowledge.arranged import answer_lines, is_arranged, is_right, sequence_problem
 
 EXPIRED = "This question has expired; ask for a fresh one."
 NOT_YOURS = "This question belongs to <@{user}>; try /study quiz for your own."
@@ -61,14 +62,14 @@ class Grader:
         if row.user_id is not None and row.user_id != who:
             raise QuizError("not_yours", NOT_YOURS.format(user=row.user_id))
         q = QuestionView(row)
-        chosen = check_choices(choices, len(q.options), q.choose)
+        chosen = check_choices(choices, len(q.options), q.choose, q.format)
         now = self.now()
         if now >= row.expires_at:
             grade = self._repeat(row, who)
             if grade is None:
                 raise QuizError("expired", EXPIRED)
             return grade
-        correct = sorted(chosen) == sorted(q.correct)
+        correct = is_right(q.format, q.correct, chosen)
         insert = (
             self.records.insert(QuizAttempt)
             .values(
@@ -144,9 +145,10 @@ class Grader:
         already_answered: bool = False,
     ) -> Grade:
         """The Grade of an answer to ``q`` (a first answer, or a repeat when already_answered)."""
+        arranged = is_arranged(q.format)
         return Grade(
             correct=correct,
-            answer=sorted(q.correct),
+            answer=list(q.correct) if arranged else sorted(q.correct),
             chosen=chosen,
             explanation=q.explanation,
             source=q.source,
@@ -157,6 +159,8 @@ class Grader:
             exam=step.progress,
             next=step.next,
             exam_result=step.result,
+            format=q.format,
+            answer_lines=answer_lines(q.format, q.options, q.correct, q.choose) if arranged else [],
         )
 
     def _review(
@@ -203,14 +207,24 @@ def correct_streak(conn: Connection, who: str) -> int:
     return int(conn.execute(stmt).scalar_one())
 
 
-def check_choices(choices: Sequence[int], n_options: int, choose: int) -> list[int]:
-    """Distinct valid 0-based indices, exactly ``choose`` of them, sorted; else invalid_choice."""
+def check_choices(
+    choices: Sequence[int], n_options: int, choose: int, fmt: str = "single"
+) -> list[int]:
+    """Distinct valid 0-based indices, exactly ``choose`` of them, sorted; else invalid_choice.
+
+    Ordering and matching (``fmt``): a sequence of ``choose`` different items, in the order
+    given (a step per position, a description per term)."""
     try:
         if isinstance(choices, str | bytes) or any(isinstance(c, bool) for c in choices):
             raise TypeError
         picked = [operator.index(c) for c in choices]
     except TypeError:
         picked = None
+    if picked is not None and is_arranged(fmt):
+        problem = sequence_problem(fmt, picked, choose)
+        if problem:
+            raise QuizError("invalid_choice", problem)
+        return picked
     if (
         picked is None
         or len(picked) != choose

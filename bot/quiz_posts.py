@@ -106,6 +106,7 @@ class QuizPosts:
             domain=self.domain_tag(q.domain, q.objective),
             source=q.source,
             title=q.title,
+            format=q.format,
         )
 
     def lookup(self, conn: Connection, token_or_id: str | int) -> Any:

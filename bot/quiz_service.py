@@ -44,6 +44,7 @@ from bot.selection import (
     pick_daily,
     pick_next,
 )
+from knowledge.arranged import answer_text, is_arranged
 from knowledge.quiz_material import Material
 from knowledge.types import DomainTag
 
@@ -239,12 +240,16 @@ class QuizService:
             self._exhausted[domain] = generation
         return stats.inserted > 0
 
+    def _candidates(self) -> list:
+        """The bank's questions in the formats the blueprint's exam uses."""
+        return quiz_bank.candidates(self.records, self.blueprint.id, self.blueprint.formats)
+
     def _bank(self) -> list:
         """The bank's candidates; an empty bank is filled first (errors propagate)."""
-        bank = quiz_bank.candidates(self.records, self.blueprint.id)
+        bank = self._candidates()
         if not bank:
             self._fill_gap(None, quiet=False)
-            bank = quiz_bank.candidates(self.records, self.blueprint.id)
+            bank = self._candidates()
         if not bank:
             raise QuizError("no_questions", NO_QUESTIONS_MADE)
         return bank
@@ -265,7 +270,7 @@ class QuizService:
         while pick.kind == "gap" and pick.domain is not None and pick.domain not in filled:
             filled.add(pick.domain)
             if self._fill_gap(pick.domain):
-                state.bank = quiz_bank.candidates(self.records, self.blueprint.id)
+                state.bank = self._candidates()
             pick = pick_next(state, self.weights, now, self.rng, domain=d, filled=filled)
         if pick.question_id is None:
             where_text = f" in {self.blueprint.domain(d).label}" if d is not None else ""
@@ -363,7 +368,7 @@ class QuizService:
             have[c.domain] = have.get(c.domain, 0) + 1
         refill = [d for d, k in quota.items() if have.get(d, 0) < k]
         if any([self._fill_gap(d) for d in refill]):
-            bank = quiz_bank.candidates(self.records, self.blueprint.id)
+            bank = self._candidates()
         return self.exams.start(who, where, bank, n, now)
 
     # -- daily ---------------------------------------------------------------------------------
@@ -382,7 +387,7 @@ class QuizService:
             last_posted = {q: at for q, at in conn.execute(stmt)}
         pick = pick_daily(bank, last_posted, self.weights, now, self.rng)
         if pick.kind == "gap" and self._fill_gap(None):
-            bank = quiz_bank.candidates(self.records, self.blueprint.id)
+            bank = self._candidates()
             pick = pick_daily(bank, last_posted, self.weights, now, self.rng)
         if pick.question_id is None:  # cannot happen with a non-empty bank
             raise QuizError("no_questions", NO_QUESTIONS_MADE)
@@ -403,7 +408,11 @@ class QuizService:
         q = QuestionView(row)
         return DailyRecap(
             stem=q.stem,
-            answer_text="; ".join(q.options[i] for i in sorted(q.correct)),
+            answer_text=(
+                answer_text(q.format, q.options, q.correct, q.choose)
+                if is_arranged(q.format)
+                else "; ".join(q.options[i] for i in sorted(q.correct))
+            ),
             answered=int(answered),
             share_correct=(int(right or 0) / answered) if answered else 0.0,
         )

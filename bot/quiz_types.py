@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from knowledge.arranged import is_arranged, split_options
 from knowledge.types import DomainTag
 
 UNKNOWN = (
@@ -35,10 +36,26 @@ class PublicQuestion:
     question_id: int
     stem: str
     options: list[str]
-    choose: int  # 1 = single answer of 4; 2 = "choose 2 of 5"
+    choose: int  # 1 = single answer of 4; 2 = "choose 2 of 5"; arranged: the item count
     domain: DomainTag
     source: str
     title: str
+    format: str = "single"  # single | multi | ordering | matching (see knowledge.arranged)
+
+    @property
+    def arranged(self) -> bool:
+        """Answered with a sequence: a step per position, or a description per term."""
+        return is_arranged(self.format)
+
+    @property
+    def items(self) -> list[str]:
+        """The steps to order, or the terms to match."""
+        return split_options(self.format, self.options, self.choose)[0]
+
+    @property
+    def targets(self) -> list[str]:
+        """What each position or term is given: the steps again, or the descriptions."""
+        return split_options(self.format, self.options, self.choose)[1]
 
 
 @dataclass(frozen=True)
@@ -78,7 +95,7 @@ class Grade:
     """The result of an answer; `already_answered` when this person had answered this post."""
 
     correct: bool
-    answer: list[int]  # the correct option indices (0-based)
+    answer: list[int]  # the correct option indices (0-based); arranged: the right sequence
     chosen: list[int]  # what this person chose (the first recorded choice on a repeat)
     explanation: str
     source: str
@@ -89,6 +106,8 @@ class Grade:
     exam: ExamProgress | None = None
     next: ShownQuestion | None = None  # the next exam question, if any
     exam_result: ExamResult | None = None  # when this answer finished an exam
+    format: str = "single"  # the question's format: how `answer` and `chosen` read
+    answer_lines: list[str] = field(default_factory=list)  # arranged: the right order / pairs
 
 
 @dataclass(frozen=True)

@@ -187,7 +187,8 @@ class BotThread(Base):
 
 
 class QuizQuestion(Base):
-    """A question in the bank: exam-style, single answer (1 of 4) or "choose N" (N of 5)."""
+    """A question in the bank: exam-style, single answer (1 of 4), "choose N" (N of 5), or an
+    ordering or matching item (`knowledge.arranged`: `correct` is then a sequence)."""
 
     __tablename__ = "quiz_questions"
     __table_args__ = (sa.Index(None, "blueprint", "domain"),)
@@ -198,7 +199,7 @@ class QuizQuestion(Base):
     blueprint: Mapped[str] = mapped_column(sa.String(32))
     domain: Mapped[int]
     objective: Mapped[str] = mapped_column(sa.String(16))
-    format: Mapped[str] = mapped_column(sa.String(8))  # single | multi
+    format: Mapped[str] = mapped_column(sa.String(8))  # single | multi | ordering | matching
     choose: Mapped[int] = mapped_column(sa.SmallInteger)
     stem: Mapped[str] = mapped_column(sa.Text)
     options: Mapped[list] = mapped_column(sa.JSON)  # list[str]

@@ -3,6 +3,7 @@ StudyService."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -127,10 +128,79 @@ def parse_choices(text: str, *, one_based: bool) -> list[int]:
     return [int(p) - (1 if one_based else 0) for p in parts]
 
 
-def question_json(shown: ShownQuestion) -> dict:
-    """The `studybot quiz --json` shape."""
+_PAIR = re.compile(r"^([A-Za-z])(\d{1,2})$")
+
+
+def parse_sequence(text: str, fmt: str, n: int) -> list[int]:
+    """An ordering answer "3 1 4 2" (the step numbers, first to last) or a matching answer
+    "A2 B1 C3" / "2 1 3" (a description number per term) -> 0-based sequence. Gaps and repeats
+    are left for the service to refuse (it says what is missing)."""
+    parts = [p for p in re.split(r"[\s,;]+", text.strip()) if p]
+    if len(parts) == 1 and parts[0].isdigit() and len(parts[0]) == n:
+        parts = list(parts[0])  # "3142"
+    if parts and all(p.isdigit() for p in parts):
+        return [int(p) - 1 for p in parts]
+    pairs = [_PAIR.match(p) for p in parts]
+    if fmt == "matching" and parts and all(pairs):
+        by_term: dict[int, int] = {}
+        for m in pairs:
+            if m is not None:
+                by_term[ord(m.group(1).upper()) - ord("A")] = int(m.group(2)) - 1
+        return [by_term.get(k, -1) for k in range(max(n, max(by_term) + 1))]
+    if fmt == "ordering":
+        raise ValueError(f"Type the step numbers in order, e.g. {' '.join(_example(n))}.")
+    raise ValueError(
+        f"Type a description number for each term, e.g. {_pairs_example(n)} or "
+        f"{' '.join(_example(n))}."
+    )
+
+
+def _example(n: int) -> list[str]:
+    return [str(k) for k in [*range(2, n + 1), 1]]
+
+
+def _pairs_example(n: int) -> str:
+    return " ".join(f"{chr(ord('A') + k)}{d}" for k, d in enumerate(_example(n)))
+
+
+def answer_shaped(text: str) -> bool:
+    """Whether a typed answer has the shape of one ("0,2", "3 1 4 2", "A2 B1 C3")."""
+    parts = [p for p in re.split(r"[\s,;]+", text.strip()) if p]
+    return bool(parts) and all(p.isdigit() or _PAIR.match(p) for p in parts)
+
+
+def answer_example(shown: ShownQuestion, *, one_based: bool) -> str:
+    """How to type an answer to this question (for hints)."""
     q = shown.question
-    return {
+    if q.format == "ordering":
+        return " ".join(_example(q.choose))
+    if q.format == "matching":
+        return _pairs_example(q.choose)
+    first = 1 if one_based else 0
+    return ",".join(str(i + first) for i in range(q.choose))
+
+
+def read_answer(shown: ShownQuestion, text: str, *, one_based: bool) -> list[int]:
+    """A typed answer to ``shown`` as the service takes it (ValueError with a hint)."""
+    q = shown.question
+    if q.arranged:
+        return parse_sequence(text, q.format, q.choose)
+    return parse_choices(text, one_based=one_based)
+
+
+def typed_answer(service: StudyService, token: str, raw: str) -> list[int]:
+    """`studybot quiz --answer ID CHOICES`: CHOICES for question ``token`` (0-based option
+    numbers, or an ordering/matching sequence as typed in the shell). A malformed CHOICES is
+    said (ValueError) before the question is looked up (QuizError when it is unknown)."""
+    if not answer_shaped(raw):
+        parse_choices(raw, one_based=False)
+    return read_answer(service.shown_question(token), raw, one_based=False)
+
+
+def question_json(shown: ShownQuestion) -> dict:
+    """The `studybot quiz --json` shape (ordering/matching: with its items and targets)."""
+    q = shown.question
+    out = {
         "id": shown.token,
         "stem": q.stem,
         "options": list(q.options),
@@ -139,16 +209,27 @@ def question_json(shown: ShownQuestion) -> dict:
         "objective": q.domain.objective,
         "source": q.source,
     }
+    if q.arranged:
+        out["format"] = q.format
+        out["items"] = q.items
+        out["targets"] = q.targets
+        out["answer_example"] = answer_example(shown, one_based=True)
+    return out
 
 
 def grade_json(grade: Grade) -> dict:
     """The `studybot quiz --answer ID CHOICES --json` shape."""
-    return {
+    out = {
         "correct": grade.correct,
         "answer": list(grade.answer),
         "explanation": grade.explanation,
         "source": grade.source,
     }
+    if grade.answer_lines:
+        out["format"] = grade.format
+        out["chosen"] = list(grade.chosen)
+        out["answer_lines"] = list(grade.answer_lines)
+    return out
 
 
 def render_question(
@@ -161,16 +242,38 @@ def render_question(
     else:
         title = "Review" if shown.review else "Question"
     body = Text(q.stem)
-    if q.choose > 1:
-        body.append(f"  (choose {q.choose})", style="bold")
-    body.append("\n")
-    for i, option in enumerate(q.options):
-        body.append(f"\n{i + base}. ", style="bold cyan")
-        body.append(option)
+    if q.arranged:
+        _arranged_body(body, shown)
+    else:
+        if q.choose > 1:
+            body.append(f"  (choose {q.choose})", style="bold")
+        body.append("\n")
+        for i, option in enumerate(q.options):
+            body.append(f"\n{i + base}. ", style="bold cyan")
+            body.append(option)
     console.print(Panel(body, title=title, title_align="left", border_style="cyan"))
     console.print(Text(q.domain.label, style="magenta"))
     if hint:
         console.print(Text(hint, style="dim"))
+
+
+def _arranged_body(body: Text, shown: ShownQuestion) -> None:
+    """Ordering: the steps numbered from 1. Matching: terms lettered, descriptions numbered."""
+    q = shown.question
+    if q.format == "ordering":
+        body.append("  (put the steps in order)\n", style="bold")
+        for i, step in enumerate(q.items):
+            body.append(f"\n{i + 1}. ", style="bold cyan")
+            body.append(step)
+        return
+    body.append("  (match each term to a description)\n", style="bold")
+    for k, term in enumerate(q.items):
+        body.append(f"\n{chr(ord('A') + k)}. ", style="bold cyan")
+        body.append(term)
+    body.append("\n")
+    for i, target in enumerate(q.targets):
+        body.append(f"\n{i + 1}. ", style="bold cyan")
+        body.append(target)
 
 
 def render_grade(
@@ -182,12 +285,12 @@ def render_grade(
     if grade.already_answered:
         verdict.append("  (you had answered this already; this is your first answer)", "dim")
     console.print(verdict)
-    numbers = ", ".join(str(i + base) for i in grade.answer)
-    answer = Text(f"Answer: {numbers}")
-    if shown is not None:
-        texts = [shown.question.options[i] for i in grade.answer if i < len(shown.question.options)]
-        answer.append(f"  {' · '.join(texts)}")
-    console.print(answer)
+    if grade.answer_lines:
+        console.print(Text("Answer: " + _typed(grade.format, grade.answer)))
+        for line in grade.answer_lines:
+            console.print(Text(f"  {line}"))
+    else:
+        _answer_line(console, grade, shown, base)
     console.print(Text(grade.explanation))
     console.print(Text(f"Source: {grade.title}  {grade.source}", style="blue"))
     tail = Text(grade.domain.label, style="magenta")
@@ -196,6 +299,22 @@ def render_grade(
     console.print(tail)
     if grade.exam_result is not None:
         render_exam_result(console, grade.exam_result)
+
+
+def _typed(fmt: str, sequence: list[int]) -> str:
+    """A sequence as it is typed: "3 1 2" (ordering), "A3 B1 C2" (matching)."""
+    if fmt == "ordering":
+        return " ".join(str(i + 1) for i in sequence)
+    return " ".join(f"{chr(ord('A') + k)}{i + 1}" for k, i in enumerate(sequence))
+
+
+def _answer_line(console: Console, grade: Grade, shown: ShownQuestion | None, base: int) -> None:
+    numbers = ", ".join(str(i + base) for i in grade.answer)
+    answer = Text(f"Answer: {numbers}")
+    if shown is not None:
+        texts = [shown.question.options[i] for i in grade.answer if i < len(shown.question.options)]
+        answer.append(f"  {' · '.join(texts)}")
+    console.print(answer)
 
 
 def render_exam_result(console: Console, result: ExamResult) -> None:
@@ -256,6 +375,8 @@ def _answer_loop(
     prompt = f"answer 1-{n}" + (
         f", choose {shown.question.choose}" if shown.question.choose > 1 else ""
     )
+    if shown.question.arranged:
+        prompt = f"answer, e.g. {answer_example(shown, one_based=True)}"
     prompt += " (Enter to skip)> " if allow_skip else " (/stop ends the exam)> "
     while True:
         try:
@@ -268,7 +389,9 @@ def _answer_loop(
         if not line:
             continue
         try:
-            return service.answer_question(shown.token, user, parse_choices(line, one_based=True))
+            return service.answer_question(
+                shown.token, user, read_answer(shown, line, one_based=True)
+            )
         except ValueError as exc:
             console.print(str(exc))
         except QuizError as exc:

@@ -46,6 +46,16 @@ class Scale(BaseModel):
     max: int
 
 
+#: The exam guide's names for its question types -> the quiz formats that play them.
+FORMAT_OF_TYPE = {
+    "multiple choice": "single",
+    "multiple response": "multi",
+    "ordering": "ordering",
+    "matching": "matching",
+}
+QUIZ_FORMATS = ("single", "multi", "ordering", "matching")
+
+
 class ExamFacts(BaseModel):
     questions: int
     minutes: int
@@ -84,6 +94,19 @@ class Blueprint(BaseModel):
         if not self.exam.scale.min <= self.exam.passing_score <= self.exam.scale.max:
             raise ValueError("passing score lies outside the scoring scale")
         return self
+
+    @property
+    def formats(self) -> tuple[str, ...]:
+        """The quiz formats this exam uses, from ``exam.question_types`` (the guide's names,
+        "multiple choice", "ordering", …, or the formats themselves); types no quiz format
+        plays ("case study") are left out. Single and multi when the file lists none."""
+        found = set()
+        for name in self.exam.question_types:
+            key = " ".join(name.lower().split())
+            fmt = FORMAT_OF_TYPE.get(key, key)
+            if fmt in QUIZ_FORMATS:
+                found.add(fmt)
+        return tuple(f for f in QUIZ_FORMATS if f in found) or ("single", "multi")
 
     @property
     def objectives(self) -> list[Objective]:

@@ -1,8 +1,13 @@
 """The exam question: its model, the checks every question must pass, and generation stats.
 
-A `Question` is one exam item in either format: ``single`` (one correct option of four) or
-``multi`` ("choose 2 of 5"). It keeps the chunk it was written from (``chunk_ids`` plus the
-``passage`` text) so every question can be checked against, and cite, its source.
+A `Question` is one exam item in one of four formats: ``single`` (one correct option of four),
+``multi`` ("choose 2 of 5"), ``ordering`` (3-5 steps shown shuffled; ``correct`` lists the
+option indices in the right order) and ``matching`` (3-5 terms, then as many descriptions in
+``options``; ``correct[i]`` is the description, counted from 0 among the descriptions, that
+term ``i`` matches). Ordering and matching items are answered with a sequence (one step per
+position, one description per term) and scored all-or-nothing (`knowledge.arranged.is_right`).
+A question keeps the chunk it was written from (``chunk_ids`` plus the ``passage`` text) so
+every question can be checked against, and cite, its source.
 `validate_question` lists everything wrong with one; both generators (`knowledge.quiz_offline`,
 `knowledge.quiz_llm`) build `Question`s from this module and `knowledge.quiz.generate` validates
 them. `GenerationStats` is what one generation run tried, kept and rejected.
@@ -19,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, Field, field_validator
 
+from knowledge.arranged import MATCHING, ORDERING, gives_position, is_arranged, split_options
 from knowledge.text import clean_inline, content_terms
 
 if TYPE_CHECKING:
@@ -27,13 +33,16 @@ if TYPE_CHECKING:
 #: Options per format, and how many of them are correct.
 OPTION_COUNT = {"single": 4, "multi": 5}
 CHOOSE = {"single": 1, "multi": 2}
+MIN_ITEMS, MAX_ITEMS = 3, 5  # steps of an ordering item, terms of a matching item
+MAX_STEP_WORDS = 25  # a step a learner reads in one go
+PAIR_LINES = 4  # a term's line and the next lines (its bullets) hold its description
 
 #: Share of the explanation's content terms that must occur in the cited passage.
 EXPLANATION_OVERLAP = 0.5
 #: Share of a (model-written) correct option's content terms that must occur in the passage.
 OPTION_SUPPORT = 0.6
 
-Format = Literal["single", "multi"]
+Format = Literal["single", "multi", "ordering", "matching"]
 
 
 class ChunkLike(Protocol):
@@ -106,7 +115,7 @@ class Question(BaseModel):
     domain: int
     objective: str  # objective id, e.g. "3.2"
     format: Format
-    choose: int = 1  # 1 for single, 2 for "choose 2 of 5"
+    choose: int = 1  # 1 for single, 2 for "choose 2 of 5", the item count when arranged
     generator: str  # "offline:<kind>" | "llm"
     # The cited chunk as the generator saw it (heading path + text): validation and citations.
     passage: str = Field(default="", repr=False)
@@ -120,7 +129,12 @@ class Question(BaseModel):
 
     @property
     def answers(self) -> list[str]:
-        """The text of the correct options, in option order."""
+        """The text of the correct options, in option order (arranged: the steps in their
+        right order; the terms of a matching item)."""
+        if self.format == "ordering":
+            return [self.options[i] for i in self.correct if 0 <= i < len(self.options)]
+        if self.format == "matching":
+            return self.options[: self.choose]
         return [self.options[i] for i in sorted(self.correct) if 0 <= i < len(self.options)]
 
     @property
@@ -155,8 +169,10 @@ def validate_question(
     ones must have most of each correct option's terms there. With a ``blueprint`` the domain and
     objective must belong to it.
     """
-    errors: list[str] = []
     text = q.passage if passage is None else passage
+    if is_arranged(q.format):
+        return _arranged_errors(q, text) + _common_errors(q, text, blueprint)
+    errors: list[str] = []
     expected = OPTION_COUNT.get(q.format)
     if expected is None:
         return [f"format: unknown format {q.format!r}"]
@@ -173,6 +189,12 @@ def validate_question(
         errors.append(f"correct_range: correct indices {q.correct} outside the options")
     if len(set(q.correct)) != q.choose or len(q.correct) != q.choose:
         errors.append(f"correct_count: {len(set(q.correct))} correct options, expected {q.choose}")
+    return errors + _common_errors(q, text, blueprint)
+
+
+def _common_errors(q: Question, text: str, blueprint: Blueprint | None) -> list[str]:
+    """The checks every format shares: stem, explanation, grounding, answers, blueprint."""
+    errors: list[str] = []
     if not q.stem.strip():
         errors.append("empty_stem: the stem is blank")
     if not q.explanation.strip():
@@ -186,7 +208,7 @@ def validate_question(
         overlap = term_overlap(q.explanation, text)
         if overlap < EXPLANATION_OVERLAP:
             errors.append(f"explanation_unsupported: {overlap:.0%} of its terms are in the passage")
-    for answer in q.answers:
+    for answer in [] if is_arranged(q.format) else q.answers:
         if q.generator.startswith("offline:"):
             supported = appears_in(answer, text)
         else:
@@ -204,6 +226,71 @@ def validate_question(
             if objective.domain_id != q.domain:
                 errors.append(f"domain: objective {q.objective} is in domain {objective.domain_id}")
     return errors
+
+
+def _arranged_errors(q: Question, text: str) -> list[str]:
+    """Ordering and matching: 3-5 distinct items, a shuffled permutation as the key, no item
+    that gives its place away, and (offline) every step, term and description in the passage,
+    the steps in the passage's order."""
+    n = q.choose
+    if not MIN_ITEMS <= n <= MAX_ITEMS:
+        return [f"item_count: {q.format} items have {MIN_ITEMS}-{MAX_ITEMS} items, not {n}"]
+    expected = n if q.format == ORDERING else 2 * n
+    if len(q.options) != expected:
+        return [f"option_count: {q.format} of {n} needs {expected} options, got {len(q.options)}"]
+    errors: list[str] = []
+    if sorted(q.correct) != list(range(n)):
+        errors.append(f"correct_range: {q.correct} is not an order of the {n} items")
+    elif q.correct == list(range(n)):
+        errors.append("unshuffled: the items are shown in their right order")
+    items, targets = split_options(q.format, q.options, n)
+    for part in (items, targets) if q.format == MATCHING else (items,):
+        if any(not o.strip() for o in part):
+            errors.append("empty_option: an option is blank")
+        if len({normalize_option(o) for o in part}) != len(part):
+            errors.append("repeated_options: two items are the same after normalisation")
+    if q.format == ORDERING:
+        if any(gives_position(s) for s in items):
+            errors.append("position_giveaway: a step says where it goes")
+        if any(len(s.split()) > MAX_STEP_WORDS for s in items):
+            errors.append(f"long_step: a step is over {MAX_STEP_WORDS} words")
+    elif any(appears_in(term_core(term), d) for term in items for d in targets):
+        errors.append("term_in_description: a description names a term")
+    if q.generator.startswith("offline:") and text.strip():
+        errors += _arranged_grounding(q, items, targets, text)
+    return errors
+
+
+_MAKER = re.compile(r"^(?:(?:Amazon|AWS|Apache|SageMaker)\s+)+")
+
+
+def term_core(term: str) -> str:
+    """A term without its maker ("Apache Parquet" -> "Parquet"), as a description may write it."""
+    return _MAKER.sub("", term) or term
+
+
+def _arranged_grounding(q: Question, items: list[str], targets: list[str], text: str) -> list[str]:
+    """Offline arranged items: every option in the passage, each term's description on its
+    line or the `PAIR_LINES` - 1 lines after it, the steps in the passage's order."""
+    missing = [o for o in (*items, *targets) if not appears_in(o, text)]
+    if missing:
+        return [f"answer_unsupported: {missing[0]!r} is not in the passage"]
+    if q.format == MATCHING:
+        lines = [line for line in text.splitlines() if line.strip()]
+        for k, i in enumerate(q.correct):
+            near = [
+                " ".join(lines[j : j + PAIR_LINES])
+                for j, line in enumerate(lines)
+                if appears_in(items[k], line)
+            ]
+            if not any(appears_in(targets[i], block) for block in near):
+                return [f"pair_unsupported: the passage does not pair {items[k]!r} with its match"]
+    if q.format == ORDERING:
+        hay = " " + _flat(" ".join(clean_inline(line) for line in text.splitlines())) + " "
+        where = [hay.find(f" {_flat(clean_inline(items[i]))} ") for i in q.correct]
+        if where != sorted(where):
+            return ["order_unsupported: the passage lists the steps in another order"]
+    return []
 
 
 def reason_of(error: str) -> str:
@@ -255,12 +342,15 @@ def valid_only(questions: Iterable[Question], blueprint: Blueprint | None = None
 
 __all__ = [
     "CHOOSE",
+    "MAX_ITEMS",
+    "MIN_ITEMS",
     "OPTION_COUNT",
     "ChunkLike",
     "Format",
     "GenerationStats",
     "Question",
     "appears_in",
+    "term_core",
     "normalize_option",
     "normalize_stem",
     "passage_of",

@@ -13,7 +13,8 @@ Generators live next door:
 the same chunk); every candidate, whoever wrote it, validated, then checked for exam relevance,
 key safety and option kinds and tagged with the objective it tests (`knowledge.quiz_checks`);
 near-duplicates dropped by `Question.fingerprint`; no page supplies more than
-`knowledge.quiz_relevance.MAX_PAGE_SHARE` of the run; and a `GenerationStats` that says what was
+`knowledge.quiz_relevance.MAX_PAGE_SHARE` of the run (ordering and matching items, which are
+few, are capped among their own format); and a `GenerationStats` that says what was
 tried, kept and rejected (by reason and objective).
 """
 
@@ -25,6 +26,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from knowledge.arranged import is_arranged
 from knowledge.question import (
     ChunkLike,
     Format,
@@ -122,11 +124,15 @@ def generate(
         _offline_run(keeper, chunks, material, rng, domain)
     else:
         _model_run(keeper, chunks, material, chat_model, rng, domain, count, multi_share)
-    kept, capped = cap_per_source(
-        keeper.kept, lambda q: q.source, lambda q: q.objective, page_share
-    )
-    if capped:
-        stats.rejected["page_cap"] += capped
+    kept: list[Question] = []
+    for family in ("plain", "ordering", "matching"):  # the few arranged items: by format
+        pool = [
+            q for q in keeper.kept if (q.format if is_arranged(q.format) else "plain") == family
+        ]
+        some, capped = cap_per_source(pool, lambda q: q.source, lambda q: q.objective, page_share)
+        kept += some
+        if capped:
+            stats.rejected["page_cap"] += capped
     if chat_model is None and count is not None and len(kept) > count:
         kept = _spread(kept, count, rng)
     stats.valid = len(kept)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from knowledge.arranged import MATCHING, ORDERING, is_arranged, split_options
 from knowledge.question import Question
 from knowledge.quiz_material import Material
 from knowledge.quiz_relevance import identifier_shaped
@@ -70,6 +71,8 @@ class QuestionChecks:
     # -- key safety -----------------------------------------------------------------------------
     def problems(self, q: Question) -> list[str]:
         """Relevance, option kinds and the lexical key-safety check, as reason codes."""
+        if is_arranged(q.format):
+            return self.arranged_problems(q)
         out = [p for p in (self.answer_problem(a) for a in q.answers) if p]
         kinds = [self.material.kind_of(o) for o in q.options]
         if mixed_kinds(kinds) and not self.material.siblings(q.options):
@@ -84,6 +87,22 @@ class QuestionChecks:
                 break
         return list(dict.fromkeys(out))
 
+    def arranged_problems(self, q: Question) -> list[str]:
+        """Ordering: the procedure names an exam concept (a keyword or a guide term in its
+        stem or steps). Matching: one side's options are all known entities, none trivia or
+        irrelevant (the terms, or the solutions of a requirement list)."""
+        items, targets = split_options(q.format, q.options, q.choose)
+        if q.format == ORDERING:
+            text = " ".join([q.stem, *items])
+            relevant = self.material.vocab.keyword_hits(text) or self._guide_term_in(text)
+            return [] if relevant else ["irrelevant"]
+        if q.format == MATCHING:
+            for side in (items, targets):
+                if all(self.material.entity_named(o) is not None for o in side):
+                    problems = [p for p in (self.answer_problem(o) for o in side) if p]
+                    return list(dict.fromkeys(problems))
+        return ["irrelevant"]
+
     def embedding_rejects(self, questions: Sequence[Question]) -> set[int]:
         """Indices of questions a distractor's description matches by embedding (none without
         an embeddings model). Texts are embedded once per run, in one batch."""
@@ -92,6 +111,9 @@ class QuestionChecks:
         texts: dict[str, int] = {}
         plans = []
         for q in questions:
+            if is_arranged(q.format):  # no distractors: each option is somebody's answer
+                plans.append(("", [], []))
+                continue
             core = stem_core(q.stem)
             answers = [self.material.description_of(a) for a in q.answers]
             wrong = [
@@ -119,7 +141,10 @@ class QuestionChecks:
 
     # -- the domain -----------------------------------------------------------------------------
     def retagged(self, q: Question) -> Question:
-        """The question tagged with the objective it tests."""
+        """The question tagged with the objective it tests (an ordering or matching item
+        keeps its chunk's: its many steps or terms would pull the tag every way)."""
+        if is_arranged(q.format):
+            return q
         view = self.material.view(q.chunk_ids[0]) if q.chunk_ids else None
         exact = view is not None and view.exact
         objective = self.material.vocab.objective_of(q.answers, q.stem, q.objective, exact)

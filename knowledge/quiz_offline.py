@@ -2,7 +2,7 @@
 
 `knowledge.quiz_material.Material` reads the chunks (terms, descriptions, kinds, groups, the
 exam vocabulary); `knowledge.quiz_build.Builder` picks distractors and checks each question.
-Six kinds of question (``generator="offline:<kind>"``), scenarios first:
+Eight kinds of question (``generator="offline:<kind>"``), scenarios first:
 
 - ``scenario`` and ``need`` (`knowledge.quiz_scenario`): a team's requirement or need, "which
   service/algorithm/approach?", from decision lines and from what the material says a thing is
@@ -14,7 +14,9 @@ Six kinds of question (``generator="offline:<kind>"``), scenarios first:
 - ``blank``: a defining sentence ("X is a …", "X helps you …") with the name blanked, when the
   rest of the sentence says something specific and no need question took the sentence;
 - ``title``: an AWS doc page's opening sentence with the page's subject blanked, the options
-  other pages' subjects of the same kind from the same guide.
+  other pages' subjects of the same kind from the same guide;
+- ``ordering`` and ``matching`` (`knowledge.quiz_arranged`), for an exam that has such items:
+  a numbered procedure's steps to put in order, sibling terms or decision lines to match.
 
 Only exam-relevant answers are asked about: reference-table values, identifiers and terms
 neither the guide nor the blueprint's keywords name are skipped (``offline_trivia``,
@@ -32,6 +34,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from knowledge.question import ChunkLike, GenerationStats, Question
+from knowledge.quiz_arranged import matching_questions, ordering_questions
 from knowledge.quiz_build import (
     GENERIC_TOKENS,
     MAX_EXPLANATION_CHARS,
@@ -58,7 +61,7 @@ from knowledge.text import clean_inline, content_terms
 if TYPE_CHECKING:
     from knowledge.blueprint import Blueprint
 
-KINDS = ("scenario", "need", "term", "multi", "blank", "title")
+KINDS = ("scenario", "need", "term", "multi", "blank", "title", "ordering", "matching")
 BLANK = "______"
 MAX_TERMS_PER_TABLE = 6  # term questions from one table (hyperparameters, metrics)
 MAX_BLANKS_PER_ENTITY = 6
@@ -260,10 +263,12 @@ def generate_offline(
 ) -> list[Question]:
     """Candidate questions built from the structure of ``chunks`` (validate them before use).
 
-    ``kinds`` picks among `KINDS`. Chunks without a domain and objective of ``blueprint`` are
-    skipped. ``material``: ``chunks`` already read (`Material.read`). Deterministic for a given
-    ``rng`` state and chunk order. Candidates a structure could not support (no non-leaking
-    description, too few distractors, trivia) are counted in ``stats`` as ``offline_<reason>``.
+    ``kinds`` picks among `KINDS`; ordering and matching items only for a blueprint whose
+    exam has them (`knowledge.blueprint.Blueprint.formats`). Chunks without a domain and
+    objective of ``blueprint`` are skipped. ``material``: ``chunks`` already read
+    (`Material.read`). Deterministic for a given ``rng`` state and chunk order. Candidates a
+    structure could not support (no non-leaking description, too few distractors, trivia) are
+    counted in ``stats`` as ``offline_<reason>``.
     """
     material = material or Material.read(chunks, blueprint, stats)
     builder = Builder(material, rng, stats)
@@ -283,6 +288,10 @@ def generate_offline(
                 out += _some(title_question(builder, view, entity))
     if "blank" in kinds:
         out += _blank_questions(material, builder)
+    if "ordering" in kinds and "ordering" in blueprint.formats:
+        out += ordering_questions(material, builder)
+    if "matching" in kinds and "matching" in blueprint.formats:
+        out += matching_questions(material, builder)
     return out
 
 

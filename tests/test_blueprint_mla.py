@@ -67,7 +67,7 @@ def test_one_starter_note_per_task_statement_tags_exactly():
     assert [f.name.split("-")[0] for f in files] == [o.id for o in bp.objectives]
     for path in files:
         text = path.read_text(encoding="utf-8")
-        assert 45 <= len(text.splitlines()) <= 80, path.name
+        assert 45 <= len(text.splitlines()) <= 90, path.name  # 90: room for a procedure
         doc = parse_markdown(text, str(path))
         objective = bp.objective(path.name.split("-")[0])
         assert doc.title == objective.label  # "1.1 Ingest and store data"

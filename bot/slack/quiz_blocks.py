@@ -1,9 +1,13 @@
 """Quiz Block Kit: pure functions from the quiz service's dataclasses to `slack_sdk.models`.
 
 A question shows its stem and lettered options in sections, then one button per option (single
-answer) or a checkbox group plus a Submit button ("choose N"). Every button value is the post's
-token and nothing else; the server looks it up. The chosen option comes from the action id
-(`quiz_answer_<i>`) or the checkbox state (`state.values`). The actions block's id carries the
+answer) or a checkbox group plus a Submit button ("choose N"). An ordering item lists its steps
+(lettered) and gives one select menu per position ("1st step", "2nd step", …, each offering
+every step); a matching item lists its terms (lettered) and descriptions (numbered) and gives
+one select menu per term offering the descriptions; both end with a Submit button. Every button
+value is the post's token and nothing else; the server looks it up. The chosen option comes
+from the action id (`quiz_answer_<i>`), the checkbox state or the select menus' state
+(`state.values`). The actions block's id carries the
 post kind (`quiz_actions:<kind>`) so the listener knows how to show the result; grading never
 depends on it.
 
@@ -24,6 +28,8 @@ from slack_sdk.models.blocks import (
     MarkdownTextObject,
     Option,
     PlainTextObject,
+    SectionBlock,
+    StaticSelectElement,
 )
 
 from bot.quiz_service import DailyRecap, ExamResult, Grade, ShownQuestion
@@ -38,11 +44,14 @@ from bot.slack.blocks import (
     split_text,
 )
 from bot.slack.mrkdwn import escape, link
+from knowledge.arranged import ORDERING, ORDINALS
 from knowledge.types import DomainTag
 
 ANSWER_PREFIX = "quiz_answer_"  # + option index: one button per option (single answer)
 SUBMIT = "quiz_submit"  # the Submit button under the checkboxes (choose N)
 PICK = "quiz_pick"  # the checkbox group; Slack sends a block_actions on every toggle
+SLOT_PREFIX = "quiz_slot_"  # + position/term index: the select menus of ordering and matching
+ARRANGE_SUBMIT = "quiz_arrange_submit"  # Submit under the select menus
 ACTIONS_BLOCK = "quiz_actions"  # block id prefix: "quiz_actions:<kind>"
 SHARE_RESULT = "share_result"  # shows the learner's private result in the channel (value: token)
 SHARE_BLOCK = "quiz_share"
@@ -120,6 +129,10 @@ def question_blocks(
     if recap is not None:
         texts.append(recap_text(recap))
     texts.append(f"*{escape(q.stem)}*")
+    if q.arranged:
+        return fit_blocks(
+            [*texts, *arranged_texts(shown)], header=header, footer=_arranged_footer(shown)
+        )
     if q.choose > 1:
         texts.append(f"_Choose {q.choose}, then press Submit._")
     labels = [f"{letter(i)}. {o}" for i, o in enumerate(q.options)]
@@ -134,6 +147,80 @@ def question_blocks(
             _context(f"For <@{shown.user_id}>: only they can answer, and only they see the result.")
         )
     return fit_blocks(texts, header=header, footer=footer)
+
+
+def arranged_texts(shown: ShownQuestion) -> list[str]:
+    """What to do, then the steps (lettered), or the terms (lettered) and descriptions
+    (numbered), in full: select menus cut their labels at 75 characters."""
+    q = shown.question
+    if q.format == ORDERING:
+        steps = "\n".join(f"*{letter(i)}.* {escape(s)}" for i, s in enumerate(q.items))
+        return ["_Pick the step for each position, then press Submit._", steps]
+    terms = "\n".join(f"*{letter(i)}.* {escape(t)}" for i, t in enumerate(q.items))
+    targets = "\n".join(f"*{i + 1}.* {escape(d)}" for i, d in enumerate(q.targets))
+    return [
+        f"_Pick the match for each of A–{letter(q.choose - 1)}, then press Submit._",
+        terms,
+        targets,
+    ]
+
+
+def _arranged_footer(shown: ShownQuestion) -> list[Block]:
+    footer: list[Block] = [*slot_blocks(shown), arranged_submit(shown)]
+    if shown.kind == "daily":
+        footer.append(_context("Everyone can answer: your result is shown only to you."))
+    elif shown.kind == "ondemand" and shown.user_id:
+        footer.append(
+            _context(f"For <@{shown.user_id}>: only they can answer, and only they see the result.")
+        )
+    return footer
+
+
+def slot_id(index: int) -> str:
+    return f"{SLOT_PREFIX}{index}"
+
+
+def slot_blocks(shown: ShownQuestion) -> list[SectionBlock]:
+    """One section per position (ordering) or term (matching), its select menu beside it."""
+    q = shown.question
+    if q.format == ORDERING:
+        labels = [f"*{ORDINALS[k]} step*" for k in range(q.choose)]
+        choices = [label(f"{letter(i)}. {s}") for i, s in enumerate(q.targets)]
+        placeholder = "Choose a step"
+    else:
+        labels = [f"*{letter(k)}.* {escape(label(t, 200))}" for k, t in enumerate(q.items)]
+        choices = [label(f"{i + 1}. {d}") for i, d in enumerate(q.targets)]
+        placeholder = "Choose its match"
+    return [
+        SectionBlock(
+            block_id=slot_id(k),
+            text=MarkdownTextObject(text=text),
+            accessory=StaticSelectElement(
+                action_id=slot_id(k),
+                placeholder=PlainTextObject(text=placeholder),
+                options=[
+                    Option(value=str(i), text=PlainTextObject(text=c))
+                    for i, c in enumerate(choices)
+                ],
+            ),
+        )
+        for k, text in enumerate(labels)
+    ]
+
+
+def arranged_submit(shown: ShownQuestion) -> ActionsBlock:
+    """The Submit button under the select menus (value: the token only)."""
+    return ActionsBlock(
+        block_id=actions_block_id(shown.kind),
+        elements=[
+            ButtonElement(
+                text=PlainTextObject(text="Submit"),
+                action_id=ARRANGE_SUBMIT,
+                value=shown.token,
+                style="primary",
+            )
+        ],
+    )
 
 
 def answer_controls(shown: ShownQuestion) -> ActionsBlock:
@@ -215,9 +302,26 @@ def result_blocks(grade: Grade, *, share_token: str | None = None) -> list[Block
     return fit_blocks(texts, footer=footer)
 
 
+def sequence_text(grade_format: str, indices: Sequence[int]) -> str:
+    """An ordering answer as letters in order ("C → A → B"); a matching answer as pairs
+    ("A→2, B→1, C→3")."""
+    if grade_format == ORDERING:
+        return " → ".join(letter(i) for i in indices) or "nothing"
+    return ", ".join(f"{letter(k)}→{i + 1}" for k, i in enumerate(indices)) or "nothing"
+
+
 def verdict_text(grade: Grade, *, who: str = "You") -> str:
     """✅/❌, what `who` chose and the right answer (mrkdwn)."""
-    if grade.correct:
+    if grade.format in ("ordering", "matching"):
+        did = "ordered" if grade.format == ORDERING else "matched"
+        right = "order" if grade.format == ORDERING else "pairs"
+        mine = sequence_text(grade.format, grade.chosen)
+        if grade.correct:
+            verdict = f"✅ *Correct!* {who} {did} {mine}."
+        else:
+            key = sequence_text(grade.format, grade.answer)
+            verdict = f"❌ *Not quite.* {who} {did} {mine}; the right {right}: *{key}*."
+    elif grade.correct:
         verdict = f"✅ *Correct!* {who} chose {letters(grade.chosen)}."
     else:
         verdict = (
@@ -245,8 +349,11 @@ def share_actions(token: str) -> ActionsBlock:
 def shared_result_blocks(shown: ShownQuestion, grade: Grade, user_id: str) -> list[Block]:
     """A learner's result, shared in the channel: the question, their verdict, the explanation."""
     q = shown.question
-    options = "\n".join(f"*{letter(i)}.* {escape(o)}" for i, o in enumerate(q.options))
-    texts = [f"*{escape(q.stem)}*", options, verdict_text(grade, who=f"<@{user_id}>")]
+    if q.arranged:
+        listing = arranged_texts(shown)[1:]
+    else:
+        listing = ["\n".join(f"*{letter(i)}.* {escape(o)}" for i, o in enumerate(q.options))]
+    texts = [f"*{escape(q.stem)}*", *listing, verdict_text(grade, who=f"<@{user_id}>")]
     if grade.explanation.strip():
         texts.append(escape(grade.explanation.strip()))
     footer: list[Block] = [
@@ -258,6 +365,11 @@ def shared_result_blocks(shown: ShownQuestion, grade: Grade, user_id: str) -> li
 
 
 def result_fallback(grade: Grade) -> str:
+    if grade.format in ("ordering", "matching"):
+        mine = sequence_text(grade.format, grade.chosen)
+        if grade.correct:
+            return f"Correct! You answered {mine}."
+        return f"Not quite: the right answer is {sequence_text(grade.format, grade.answer)}."
     if grade.correct:
         return f"Correct! You chose {letters(grade.chosen)}."
     return f"Not quite: the answer is {letters(grade.answer)}."
@@ -276,6 +388,7 @@ def answered_message(
         dict(b)
         for b in original
         if not (b.get("type") == "actions" and str(b.get("block_id", "")).startswith(ACTIONS_BLOCK))
+        and not str(b.get("block_id", "")).startswith(SLOT_PREFIX)
     ]
     # The "only they can answer" / "everyone can answer" hint no longer applies.
     kept = [b for b in kept if not _is_answer_hint(b)]

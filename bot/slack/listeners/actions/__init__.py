@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 from bot.slack.blocks import FEEDBACK_DOWN, FEEDBACK_UP, REASON_PREFIX, SHARE_ANSWER
 from bot.slack.deps import ack_then
 from bot.slack.listeners.actions.feedback import save_feedback, save_reason
-from bot.slack.listeners.actions.quiz_answers import ANSWER, grade_click
+from bot.slack.listeners.actions.quiz_answers import ANSWER, SLOT, grade_click
 from bot.slack.listeners.actions.quiz_domains import QUIZ_DOMAIN, quiz_domain, review_now
 from bot.slack.listeners.actions.sharing import share_answer, share_result
 from bot.slack.nudge_blocks import REVIEW_NOW
-from bot.slack.quiz_blocks import PICK, SHARE_RESULT, SUBMIT
+from bot.slack.quiz_blocks import ARRANGE_SUBMIT, PICK, SHARE_RESULT, SUBMIT
 
 if TYPE_CHECKING:
     from slack_bolt import Ack, App
@@ -37,4 +37,6 @@ def register(app: App, deps: SlackDeps) -> None:
     app.action(REVIEW_NOW)(ack_then(deps, review_now))
     app.action(ANSWER)(ack_then(deps, grade_click))
     app.action(SUBMIT)(ack_then(deps, grade_click))
+    app.action(ARRANGE_SUBMIT)(ack_then(deps, grade_click))
     app.action(PICK)(ack_only)  # ticking a checkbox: nothing to do until Submit
+    app.action(SLOT)(ack_only)  # picking in a select menu (ordering, matching): the same

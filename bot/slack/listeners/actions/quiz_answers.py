@@ -1,4 +1,10 @@
-"""The quiz's answer buttons (and Submit under "choose N" checkboxes): grade, then show.
+"""The quiz's answer buttons (and Submit under "choose N" checkboxes or under the select menus of
+an ordering or matching item): grade, then show.
+
+Changing a select menu is only acknowledged; Submit reads every menu from the message state
+(`state.values`) and sends the sequence (a step per position, a description per term) to the
+service, which grades it all-or-nothing. An incomplete or repeated pick is refused privately,
+without touching the question, so the picks made stay in place.
 
 A click is acknowledged at once and graded on the worker pool (`ack_then`). The button value is
 the post's token only: the service looks it up and decides who may answer. Every reply goes
@@ -26,7 +32,9 @@ from bot.slack.blocks import blocks_to_dicts, error_blocks
 from bot.slack.home import publish_home
 from bot.slack.quiz_blocks import (
     ANSWER_PREFIX,
+    ARRANGE_SUBMIT,
     PICK,
+    SLOT_PREFIX,
     answered_message,
     exam_result_blocks,
     exam_result_fallback,
@@ -49,6 +57,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ANSWER = re.compile(rf"^{ANSWER_PREFIX}\d+$")
+SLOT = re.compile(rf"^{SLOT_PREFIX}\d+$")
 PICK_FIRST = "Tick the options you choose, then press *Submit*."
 
 
@@ -83,6 +92,25 @@ def selected_options(body: Mapping) -> list[int] | None:
     return sorted(set(picked)) if found and picked else None
 
 
+def selected_sequence(body: Mapping) -> list[int] | None:
+    """The select menus' picks (`state.values`) as a sequence by position or term: -1 where a
+    menu has no pick; None when no menu has one."""
+    values = ((body.get("state") or {}).get("values")) or {}
+    picks: dict[int, int] = {}
+    for block in values.values():
+        for action_id, state in (block or {}).items():
+            if not SLOT.match(str(action_id)) or not isinstance(state, Mapping):
+                continue
+            slot = int(str(action_id).removeprefix(SLOT_PREFIX))
+            option = state.get("selected_option") or {}
+            value = str(option.get("value", "")) if isinstance(option, Mapping) else ""
+            if value:
+                picks[slot] = int(value) if value.isdigit() else -1
+    if not picks:
+        return None
+    return [picks.get(k, -1) for k in range(max(picks) + 1)]
+
+
 def parse_click(body: Mapping, action: Mapping) -> Click:
     container = body.get("container") or {}
     message = body.get("message") or {}
@@ -90,6 +118,8 @@ def parse_click(body: Mapping, action: Mapping) -> Click:
     if action_id.startswith(ANSWER_PREFIX):
         suffix = action_id.removeprefix(ANSWER_PREFIX)
         choices: list[int] | None = [int(suffix)] if suffix.isdigit() else [-1]
+    elif action_id == ARRANGE_SUBMIT:  # nothing picked: the service says all are needed
+        choices = selected_sequence(body) or []
     else:
         choices = selected_options(body)
     blocks = [] if container.get("is_ephemeral") else list(message.get("blocks") or [])
