@@ -15,7 +15,7 @@ from knowledge.embeddings import make_embeddings, model_id_of
 from knowledge.lexical import LexicalIndex, tokenize
 from knowledge.settings import Settings
 from knowledge.store import KnowledgeStore, StoredChunk
-from knowledge.tags import domain_filter, for_blueprint
+from knowledge.tags import domain_filter, for_blueprint, read_tag
 from knowledge.types import Hit
 
 RRF_K = 60
@@ -181,7 +181,7 @@ class Retriever:
             self._checked_generation = generation
 
     def _guide_passage(
-        self, query: str, vector: np.ndarray, domain: int | None
+        self, query: str, vector: np.ndarray, domain: int | None, exam: str
     ) -> StoredChunk | None:
         """The study guide's passage that answers the query best, if any does.
 
@@ -200,7 +200,7 @@ class Retriever:
         sims = vectors @ vector
         best, best_score = None, 0.0
         for i, item in enumerate(chunks):
-            if domain is not None and item.metadata.get("domain") != domain:
+            if domain is not None and read_tag(item.metadata, exam).domain != domain:
                 continue
             if holds_share(weights, words[i]) < GUIDE_MIN_SHARE:
                 continue
@@ -253,7 +253,7 @@ class Retriever:
         top = keep_first_choices(top, firsts, k, fused)
         guides = [c for c in top if by_id[c].metadata.get("source_role") == GUIDE]
         if len(guides) < len(top):  # documentation passages too: is the guide's best here?
-            guide = self._guide_passage(query, vector, domain)
+            guide = self._guide_passage(query, vector, domain, exam)
             if guide is not None and guide.id not in top:
                 by_id[guide.id] = guide
                 if guide.distance is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -24,6 +25,7 @@ from knowledge.retrieve import (
 )
 from knowledge.settings import Settings
 from knowledge.store import StoredChunk
+from knowledge.tags import read_tag
 from tests.conftest import DATA
 
 
@@ -191,3 +193,15 @@ def test_a_store_of_documentation_pages_alone_searches_as_before(settings):
     hits = Retriever(settings, LocalEmbeddings()).search("early stopping in tuning jobs", k=3)
     assert hits and hits[0].title_path.endswith("Early stopping")
     assert {h.metadata["source_role"] for h in hits} == {"reference"}
+
+
+def test_the_guide_candidate_is_filtered_by_the_domain_of_the_exam_in_use(retriever):
+    """An imbalanced-classification metric is MLA-C01 domain 2 (2.3) but MLS-C01 domain 3 (3.5):
+    a domain-2 search for MLA-C01 must still find the guide's passage on it."""
+    query = "Which metric should I use for an imbalanced classification problem?"
+    retriever.refresh_lexical()
+    vector = np.asarray(retriever.embeddings.embed_query(query), "float32")
+    passage = retriever._guide_passage(query, vector, 2, "mla-c01")
+    assert passage is not None
+    assert read_tag(passage.metadata, "mla-c01").domain == 2
+    assert read_tag(passage.metadata, "mls-c01").domain == 3
