@@ -193,9 +193,11 @@ class Retriever:
         more) plus its cosine to the query is taken.
         """
         chunks, vectors, words = self._guide
+        if not chunks:  # a store without guide passages: no query statistics to compute
+            return None
         weights = word_weights(query, self.lexical)
         total = sum(weights.values())
-        if not chunks or not total:
+        if not total:
             return None
         sims = vectors @ vector
         best, best_score = None, 0.0
