@@ -107,11 +107,16 @@ _ASKS_GUIDE = re.compile(r"\b(?:the|my|our|study)\s+guide(?:'s)?\b", re.I)
 _GUIDE_TERMS = frozenset(term_keys("guide guide's"))
 
 
+def asks_guide(question: str) -> bool:
+    """Whether the question asks what the study guide says ("... does the guide list")."""
+    return bool(_ASKS_GUIDE.search(question))
+
+
 def question_shape(question: str) -> Shape:
     """Compare (with the things compared), which, define or other; and whether the question
     asks what the study guide says."""
     shape = _shape(question)
-    shape.guide = bool(_ASKS_GUIDE.search(question))
+    shape.guide = asks_guide(question)
     return shape
 
 
@@ -346,6 +351,8 @@ def _guide_first(ranked: list[Sentence], shape: Shape) -> Sentence:
 
 def select(units: Sequence[Sentence], shape: Shape) -> list[Sentence]:
     """The answer's sentences, the deciding one first (units already scored)."""
+    if shape.guide:  # "what does the guide list ...?": the guide's own sentences, if any match
+        units = [u for u in units if u.guide and u.score > 0] or units
     top = sorted(units, key=lambda u: (-u.score, u.passage, u.position))[:16]
     if not top or top[0].score <= 0:
         return []

@@ -12,10 +12,13 @@ from langchain_core.embeddings import Embeddings
 
 from knowledge.blueprint import load_blueprint
 from knowledge.embeddings import make_embeddings, model_id_of
+from knowledge.extract import asks_guide, question_shape
 from knowledge.lexical import LexicalIndex, tokenize
 from knowledge.settings import Settings
 from knowledge.store import KnowledgeStore, StoredChunk
+from knowledge.subject import Subject, about_score, asked_subject, key_subject
 from knowledge.tags import domain_filter, for_blueprint, read_tag
+from knowledge.text import stem_word
 from knowledge.types import Hit
 
 RRF_K = 60
@@ -76,6 +79,8 @@ GUIDE = "guide"  # the source role of study-guide passages (see ingest.pipeline.
 #: A guide passage joins the top k only when it holds this share of the query's word weight
 #: (each word weighs its rarity in the store, BM25's idf; words the store never saw weigh most).
 GUIDE_MIN_SHARE = 0.5
+#: The share asked of a guide passage when the question asks what the guide says.
+ASKED_GUIDE_MIN_SHARE = 0.25
 
 
 #: A query word weighing less than this share of its rarest word ("sagemaker" beside
@@ -143,6 +148,38 @@ def document_of(metadata: dict) -> str:
     return f"{metadata.get('source', '')}#{' > '.join(path[:DOCUMENT_LEVELS])}"
 
 
+#: BM25 hits on the asked subject alone that are read for a passage about it.
+ABOUT_POOL = 30
+
+
+def put_first(top: list[str], candidate: str, k: int, keep: Sequence[str]) -> list[str]:
+    """``top`` with ``candidate`` first; when it was not there, in place of the weakest passage
+    that is no retriever's first choice (``keep``)."""
+    if candidate in top:
+        return [candidate, *(c for c in top if c != candidate)]
+    if len(top) >= k:
+        drop = next((c for c in reversed(top) if c not in keep), None)
+        if drop is None:
+            return top
+        top = [c for c in top if c != drop]
+    return [candidate, *top]
+
+
+def _as_hit(item: StoredChunk, exam: str) -> Hit:
+    m = for_blueprint(item.metadata, exam)
+    return Hit(
+        id=item.id,
+        text=item.text,
+        source=str(m.get("source", "")),
+        title=str(m.get("title", "")),
+        title_path=str(m.get("title_path", "")),
+        domain=int(m.get("domain", 0)),
+        objective=str(m.get("objective", "")),
+        score=0.0,
+        metadata=dict(m),
+    )
+
+
 class Retriever:
     """Answers `search(query)` with scored hits from the store."""
 
@@ -174,14 +211,20 @@ class Retriever:
                 self.lexical.rebuild(self.store, generation)
             guide = self.store.matching({"source_role": GUIDE})
             vectors = np.asarray([v for _, v in guide] or np.zeros((0, 0)), "float32")
-            words = [
-                Counter(tokenize(f"{c.metadata.get('title_path', '')} {c.text}")) for c, _ in guide
+            words = [  # stems: "labeling" in the guide meets "label" in a question
+                Counter(map(stem_word, tokenize(f"{c.metadata.get('title_path', '')} {c.text}")))
+                for c, _ in guide
             ]
             self._guide = ([c for c, _ in guide], vectors, words)
             self._checked_generation = generation
 
     def _guide_passage(
-        self, query: str, vector: np.ndarray, domain: int | None, exam: str
+        self,
+        query: str,
+        vector: np.ndarray,
+        domain: int | None,
+        exam: str,
+        min_share: float = GUIDE_MIN_SHARE,
     ) -> StoredChunk | None:
         """The study guide's passage that answers the query best, if any does.
 
@@ -195,7 +238,10 @@ class Retriever:
         chunks, vectors, words = self._guide
         if not chunks:  # a store without guide passages: no query statistics to compute
             return None
-        weights = word_weights(query, self.lexical)
+        weights: dict[str, float] = {}
+        for word, weight in word_weights(query, self.lexical).items():
+            stem = stem_word(word)
+            weights[stem] = max(weights.get(stem, 0.0), weight)
         total = sum(weights.values())
         if not total:
             return None
@@ -204,12 +250,68 @@ class Retriever:
         for i, item in enumerate(chunks):
             if domain is not None and read_tag(item.metadata, exam).domain != domain:
                 continue
-            if holds_share(weights, words[i]) < GUIDE_MIN_SHARE:
+            if holds_share(weights, words[i]) < min_share:
                 continue
             score = _weight_held(weights, words[i]) / total + float(sims[i])
             if score > best_score:
                 best = StoredChunk(item.id, item.text, item.metadata, 1.0 - float(sims[i]))
                 best_score = score
+        return best
+
+    def subjects_of(self, query: str) -> list[Subject]:
+        """What a query asks about: X in "what is X?", X and Y in "X vs Y?" (none otherwise)."""
+        asked = asked_subject(query)
+        sides = [asked] if asked else question_shape(query).sides
+        found = [self.subject_of(side) for side in sides if len(side.split()) <= 6]
+        return [s for s in found if s is not None]
+
+    def subject_of(self, asked: str) -> Subject | None:
+        """A subject's key words, weighed by their rarity in the store."""
+        size = max(self.lexical.size, 1)
+
+        def rarity(word: str) -> float:
+            tokens = tokenize(word) or [word]
+            df = self.lexical.document_frequencies(tokens[:1])[tokens[0]]
+            return math.log(1 + (size - df + 0.5) / (df + 0.5))
+
+        return key_subject(asked, rarity)
+
+    def _about_passage(
+        self,
+        subject: Subject,
+        vector: np.ndarray,
+        pool: list[str],
+        by_id: dict[str, StoredChunk],
+        vectors: dict[str, np.ndarray],
+        domain: int | None,
+        exam: str,
+    ) -> str | None:
+        """The passage most about the asked subject (`knowledge.subject.about_score`), from
+        the best of the fused pool and the BM25 hits on the subject alone; ties go to the
+        closer vector."""
+        extra = [
+            cid
+            for cid, _ in self.lexical.search(subject.text, ABOUT_POOL, domain, exam)
+            if cid not in by_id
+        ]
+        if extra:
+            for cid, (item, vec) in self.store.get(extra, with_vectors=True).items():
+                by_id[cid] = item
+                vectors[cid] = np.asarray(vec, "float32")
+        best, best_score = None, 0.0
+        for cid in dict.fromkeys([*pool, *extra]):
+            item = by_id.get(cid)
+            if item is None:
+                continue
+            about = about_score(_as_hit(item, exam), subject)
+            if not about:
+                continue
+            if cid in vectors:
+                cosine = float(vectors[cid] @ vector)
+            else:
+                cosine = 1.0 - float(item.distance) if item.distance is not None else 0.0
+            if about + cosine > best_score:
+                best, best_score = cid, about + cosine
         return best
 
     def search(
@@ -254,33 +356,41 @@ class Retriever:
         firsts += [cid for cid, _ in lexical[:1] if cid in by_id]
         top = keep_first_choices(top, firsts, k, fused)
         guides = [c for c in top if by_id[c].metadata.get("source_role") == GUIDE]
-        if len(guides) < len(top):  # documentation passages too: is the guide's best here?
-            guide = self._guide_passage(query, vector, domain, exam)
+        asked = asks_guide(query)  # "which ... does the guide list?": the guide's passage leads
+        if len(guides) < len(top) or asked:  # is the guide's best here?
+            share = ASKED_GUIDE_MIN_SHARE if asked else GUIDE_MIN_SHARE
+            guide = self._guide_passage(query, vector, domain, exam, share)
             if guide is not None and guide.id not in top:
                 by_id[guide.id] = guide
                 if guide.distance is not None:
                     dense_score.setdefault(guide.id, 1.0 - float(guide.distance))
                 fused.setdefault(guide.id, 0.0)
                 top = keep_a_guide_passage(top, guide.id, k, firsts, guides)
-        hits = []
+            if guide is not None and asked and len(guides) < len(top):
+                top = put_first(top, guide.id, k, firsts)
+        # "what is X?": the passage about X leads; "X vs Y?": the passages about X and Y
+        for subject in reversed(self.subjects_of(query)):
+            about = self._about_passage(subject, vector, ranked, by_id, vectors, domain, exam)
+            if about is not None:
+                fused.setdefault(about, 0.0)
+                top = put_first(top, about, k, firsts)
         for cid in top:
-            item = by_id[cid]
-            m = for_blueprint(item.metadata, exam)
             if cid not in dense_score and cid in vectors:
                 dense_score[cid] = float(vectors[cid] @ vector)
-            hits.append(
-                Hit(
-                    id=cid,
-                    text=item.text,
-                    source=str(m.get("source", "")),
-                    title=str(m.get("title", "")),
-                    title_path=str(m.get("title_path", "")),
-                    domain=int(m.get("domain", 0)),
-                    objective=str(m.get("objective", "")),
-                    score=round(fused[cid], 6),
-                    dense_score=dense_score.get(cid),
-                    lexical_score=lexical_score.get(cid),
-                    metadata=dict(m),
-                )
-            )
-        return hits
+        return [self._hit(cid, by_id, exam, fused, dense_score, lexical_score) for cid in top]
+
+    @staticmethod
+    def _hit(
+        cid: str,
+        by_id: dict[str, StoredChunk],
+        exam: str,
+        fused: dict[str, float],
+        dense_score: dict[str, float],
+        lexical_score: dict[str, float],
+    ) -> Hit:
+        """One result: the chunk with its tag for ``exam`` and its scores."""
+        hit = _as_hit(by_id[cid], exam)
+        hit.score = round(fused[cid], 6)
+        hit.dense_score = dense_score.get(cid)
+        hit.lexical_score = lexical_score.get(cid)
+        return hit

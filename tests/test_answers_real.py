@@ -109,3 +109,50 @@ def test_questions_the_notes_answer_are_not_refused(notes_settings, question, so
     assert answer.mode == "extractive"
     assert answer.citations[0].source.endswith(source)
     assert all(word in answer.text for word in words)
+
+
+@pytest.fixture(scope="module")
+def overview_pages(tmp_path_factory) -> StudyService:
+    """SageMaker pages that introduce a feature beside pages that only use or tune it."""
+    if not (CORPUS / "study-guide.md").exists():
+        pytest.skip(SKIP)
+    names = (
+        "object2vec",
+        "object2vec-tuning",
+        "object2vec-hyperparameters",
+        "feature-store",
+        "feature-store-getting-started",
+        "batch-transform",
+        "realtime-endpoints",
+    )
+    pages = [SAGEMAKER_DOCS / f"{name}.md" for name in names]
+    return _service(tmp_path_factory.mktemp("overview") / "data", pages)
+
+
+@pytest.mark.slow
+def test_what_is_x_quotes_the_page_that_defines_x(overview_pages, shared_corpus):
+    answer = overview_pages.ask("What is the Object2Vec algorithm?", "u", "c")
+    assert answer.citations[0].source.endswith("/object2vec.md")
+    assert "general-purpose neural embedding algorithm" in lines(answer)[0]
+
+
+@pytest.mark.slow
+def test_what_does_x_do_cites_the_introduction_not_a_glossary(overview_pages, shared_corpus):
+    answer = overview_pages.ask("What does SageMaker Feature Store do?", "u", "c")
+    assert answer.citations[0].source.endswith("/feature-store.md")
+
+
+@pytest.mark.slow
+def test_x_vs_y_quotes_the_page_about_each_side(overview_pages, shared_corpus):
+    answer = overview_pages.ask("Batch transform vs a real-time endpoint?", "u", "c")
+    cited = [c.source.rsplit("/", 1)[-1] for c in answer.citations]
+    assert cited[:2] == ["batch-transform.md", "realtime-endpoints.md"]
+
+
+@pytest.mark.slow
+def test_a_question_about_the_guide_is_answered_from_the_guide(guide_and_pages, shared_corpus):
+    answer = guide_and_pages.ask(
+        "Which algorithms in the guide work for both regression and classification?", "u", "c"
+    )
+    assert answer.citations[0].source.endswith("study-guide.md")
+    assert "Linear Learner" in lines(answer)[0] and "XGBoost" in lines(answer)[0]
