@@ -160,11 +160,28 @@ def answer_domains(
             objective_id = first.objective.split(" ", 1)[0]
             if objective_id in keywords.ids:
                 votes[keywords.ids.index(objective_id)] += confidence
-        objective = blueprint.objective(keywords.ids[int(np.argmax(votes))])
+        objective = _best_objective(votes, keywords.ids, blueprint)
         domain = blueprint.domain(objective.domain_id)
         first = DomainTag(domain.id, domain.name, objective.label)
     rest = [t for t in domain_tags(hits, blueprint) if first is None or t.id != first.id]
     return ([first] if first else []) + rest
+
+
+def _best_objective(votes: np.ndarray, ids: Sequence[str], blueprint: Blueprint):
+    """The objective the votes point to: first the domain with the most votes over its
+    objectives (an answer's words spread over 3.3, 3.4 and 3.5 point to Modeling, not to the
+    one 2.2 keyword that sorts first), then that domain's best-voted objective."""
+    objectives = [blueprint.objective(i) for i in ids]
+    by_domain: dict[int, float] = {}
+    for objective, vote in zip(objectives, votes, strict=True):
+        by_domain[objective.domain_id] = by_domain.get(objective.domain_id, 0.0) + float(vote)
+    domain = max(by_domain, key=lambda d: by_domain[d])  # ties: blueprint order
+    inside = [
+        (float(v), -n)
+        for n, (o, v) in enumerate(zip(objectives, votes, strict=True))
+        if o.domain_id == domain
+    ]
+    return objectives[-max(inside)[1]]
 
 
 def closest_topics(

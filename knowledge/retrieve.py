@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import threading
 from collections import Counter
 from collections.abc import Collection, Sequence
@@ -116,6 +117,20 @@ def _weight_held(weights: dict[str, float], counts: Counter) -> float:
     return sum(w * (1 - 0.5 ** counts[t]) for t, w in weights.items())
 
 
+_BOLD_LABEL = re.compile(r"(?:\*\*|__)([^*_\n]{1,80})(?:\*\*|__)")
+#: How many times more a word of a bold label counts: the label names the list below it
+#: ("**Natural Language Processing**" above BlazingText, Seq2Seq, Object2Vec).
+LABEL_COUNT = 2
+
+
+def guide_words(chunk: StoredChunk) -> Counter:
+    """A guide passage's words (stems: "labeling" meets "label") with their counts; the
+    words of its headings and bold labels count more."""
+    text = f"{chunk.metadata.get('title_path', '')} {chunk.text}"
+    labels = " ".join(_BOLD_LABEL.findall(chunk.text))
+    return Counter(map(stem_word, tokenize(f"{text} {' '.join([labels] * LABEL_COUNT)}")))
+
+
 def keep_a_guide_passage(
     top: list[str], candidate: str | None, k: int, keep: list[str], guides: Sequence[str] = ()
 ) -> list[str]:
@@ -211,10 +226,7 @@ class Retriever:
                 self.lexical.rebuild(self.store, generation)
             guide = self.store.matching({"source_role": GUIDE})
             vectors = np.asarray([v for _, v in guide] or np.zeros((0, 0)), "float32")
-            words = [  # stems: "labeling" in the guide meets "label" in a question
-                Counter(map(stem_word, tokenize(f"{c.metadata.get('title_path', '')} {c.text}")))
-                for c, _ in guide
-            ]
+            words = [guide_words(c) for c, _ in guide]
             self._guide = ([c for c, _ in guide], vectors, words)
             self._checked_generation = generation
 
@@ -279,27 +291,16 @@ class Retriever:
     def _about_passage(
         self,
         subject: Subject,
+        candidates: list[str],
         vector: np.ndarray,
-        pool: list[str],
         by_id: dict[str, StoredChunk],
         vectors: dict[str, np.ndarray],
-        domain: int | None,
         exam: str,
     ) -> str | None:
-        """The passage most about the asked subject (`knowledge.subject.about_score`), from
-        the best of the fused pool and the BM25 hits on the subject alone; ties go to the
-        closer vector."""
-        extra = [
-            cid
-            for cid, _ in self.lexical.search(subject.text, ABOUT_POOL, domain, exam)
-            if cid not in by_id
-        ]
-        if extra:
-            for cid, (item, vec) in self.store.get(extra, with_vectors=True).items():
-                by_id[cid] = item
-                vectors[cid] = np.asarray(vec, "float32")
+        """The candidate most about the asked subject (`knowledge.subject.about_score`); ties
+        go to the closer vector."""
         best, best_score = None, 0.0
-        for cid in dict.fromkeys([*pool, *extra]):
+        for cid in dict.fromkeys(candidates):
             item = by_id.get(cid)
             if item is None:
                 continue
@@ -341,7 +342,15 @@ class Retriever:
         by_id: dict[str, StoredChunk] = {d.id: d for d in dense}
         dense_score = {d.id: 1.0 - float(d.distance) for d in dense if d.distance is not None}
         lexical_score = dict(lexical)
+        # "what is X?" / "X vs Y?": the BM25 hits on X alone are candidates too (one read below)
+        subjects = self.subjects_of(query)
+        on_subject = {
+            s: [cid for cid, _ in self.lexical.search(s.text, ABOUT_POOL, domain, exam)]
+            for s in subjects
+        }
         missing = [cid for cid in fused if cid not in by_id]
+        missing += [c for ids in on_subject.values() for c in ids if c not in by_id]
+        missing = list(dict.fromkeys(missing))
         vectors: dict[str, np.ndarray] = {}
         if missing:
             for cid, (item, vec) in self.store.get(missing, with_vectors=True).items():
@@ -369,8 +378,9 @@ class Retriever:
             if guide is not None and asked and len(guides) < len(top):
                 top = put_first(top, guide.id, k, firsts)
         # "what is X?": the passage about X leads; "X vs Y?": the passages about X and Y
-        for subject in reversed(self.subjects_of(query)):
-            about = self._about_passage(subject, vector, ranked, by_id, vectors, domain, exam)
+        for subject in reversed(subjects):
+            candidates = [*ranked, *on_subject[subject]]
+            about = self._about_passage(subject, candidates, vector, by_id, vectors, exam)
             if about is not None:
                 fused.setdefault(about, 0.0)
                 top = put_first(top, about, k, firsts)

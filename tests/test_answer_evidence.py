@@ -337,3 +337,18 @@ def test_domain_follows_a_confident_cited_tag_else_keywords_else_nothing(bluepri
         answer_domains("Can I sit it from home?", "Remotely.", weak, [weak], blueprint, keywords)
         == []
     )
+
+
+def test_keywords_spread_over_one_domain_outvote_a_lone_keyword_of_another(blueprint):
+    """The answer's words name 3.3, 3.4 and 3.5 once each and 2.2 once: Modeling, not the
+    objective that happens to sort first."""
+    keywords = KeywordIndex(blueprint)
+    weak = hit(1, "x", objective="3.2", confidence=0.18)
+    answer = (
+        "Autopilot is a feature-set that explores your data and prepares it for training and "
+        "tuning, with cross-validation of every candidate."
+    )
+    tags = answer_domains(
+        "What does SageMaker Autopilot do?", answer, weak, [weak], blueprint, keywords
+    )
+    assert tags[0].id == 3

@@ -18,6 +18,7 @@ from knowledge.retrieve import (
     distinct_texts,
     document_of,
     fuse,
+    guide_words,
     holds_share,
     keep_a_guide_passage,
     keep_first_choices,
@@ -205,3 +206,16 @@ def test_the_guide_candidate_is_filtered_by_the_domain_of_the_exam_in_use(retrie
     assert passage is not None
     assert read_tag(passage.metadata, "mla-c01").domain == 2
     assert read_tag(passage.metadata, "mls-c01").domain == 3
+
+
+def test_a_guide_label_counts_more_than_a_word_said_in_passing():
+    """ "**Natural Language Processing**" names the list below it; an entry that says "natural
+    language" once in passing does not name a list."""
+    listing = StoredChunk(
+        "l", "**Natural Language Processing**\nBlazingText\nObject2Vec", {"title_path": "3.2"}
+    )
+    passing = StoredChunk(
+        "p", "- a natural language processing service for text", {"title_path": "AI Services"}
+    )
+    assert guide_words(listing)["natural"] > guide_words(passing)["natural"]
+    assert guide_words(listing)["blazingtext"] == 1
