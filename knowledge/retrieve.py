@@ -17,7 +17,7 @@ from knowledge.extract import asks_guide, question_shape
 from knowledge.lexical import LexicalIndex, tokenize
 from knowledge.settings import Settings
 from knowledge.store import KnowledgeStore, StoredChunk
-from knowledge.subject import Subject, about_score, asked_subject, key_subject
+from knowledge.subject import Subject, about_score, asked_subject, key_subject, titles
 from knowledge.tags import domain_filter, for_blueprint, read_tag
 from knowledge.text import stem_word
 from knowledge.types import Hit
@@ -298,20 +298,29 @@ class Retriever:
         exam: str,
     ) -> str | None:
         """The candidate most about the asked subject (`knowledge.subject.about_score`); ties
-        go to the closer vector."""
-        best, best_score = None, 0.0
+        go to the closer vector. Candidates are read best-first by the most they can score, so
+        the sentences of those that cannot win are never read."""
+        bounded = []
         for cid in dict.fromkeys(candidates):
             item = by_id.get(cid)
             if item is None:
                 continue
-            about = about_score(_as_hit(item, exam), subject)
-            if not about:
+            hit = _as_hit(item, exam)
+            parts = titles(hit, subject)
+            if parts is None:
                 continue
             if cid in vectors:
                 cosine = float(vectors[cid] @ vector)
             else:
                 cosine = 1.0 - float(item.distance) if item.distance is not None else 0.0
-            if about + cosine > best_score:
+            bounded.append((parts.most + cosine, cid, hit, parts, cosine))
+        bounded.sort(key=lambda b: -b[0])
+        best, best_score = None, 0.0
+        for most, cid, hit, parts, cosine in bounded:
+            if most <= best_score:
+                break
+            about = about_score(hit, subject, parts)
+            if about and about + cosine > best_score:
                 best, best_score = cid, about + cosine
         return best
 

@@ -233,7 +233,7 @@ def _definition_pattern(keys: frozenset[str]) -> re.Pattern[str]:
     by a defining verb, a dash or a colon, or ending a line above a bullet."""
     names = "|".join(re.escape(k) for k in sorted(keys, key=len, reverse=True))
     return re.compile(
-        rf"(?:{names})[\w'-]*(?:[^\S\n]+\S+){{0,3}}?(?:[^\S\n]+{_VERBS}\b|\s*[—–:])"
+        rf"(?:{names})\S*?(?:[^\S\n]+\S+){{0,3}}?(?:[^\S\n]+{_VERBS}\b|\s*[—–:])"
         rf"|(?:{names})[^\n]*\n\s*[-*+•]\s"
     )
 
@@ -242,18 +242,26 @@ def _may_define(text: str, subject: Subject) -> bool:
     return bool(_definition_pattern(subject.keys).search(text))
 
 
-def about_score(hit: Hit, subject: Subject) -> float:
-    """How much a passage is about the subject (0 when not at all).
+@dataclass(frozen=True)
+class Titles:
+    """How a passage's titles name the subject: what `about_score` adds for them, and how
+    much a definition in it counts (its page or section is about the subject, or not)."""
 
-    A definition counts 2 at full strength (`definition_strength`) on a page or section
-    titled for the subject alone, less where the title names other things too, and half on a
-    page about something else (a Comprehend sentence on an OpenSearch solution page); then how
-    squarely its own section or its page is titled for it, the page's opening passage most (its
-    address may name the product: "Topic modeling" in the Comprehend guide).
-    """
+    titled: float
+    aboutness: float
+
+    @property
+    def most(self) -> float:
+        """The highest `about_score` the passage can reach (a full-strength definition)."""
+        return 2.0 * self.aboutness + self.titled
+
+
+def titles(hit: Hit, subject: Subject) -> Titles | None:
+    """The title part of `about_score`, read without the passage's sentences; None when the
+    passage never names the subject."""
     written = f"{hit.title_path} {hit.source} {hit.text}".lower()
     if not all(key in written for key in subject.keys):
-        return 0.0  # never names it (a quick test before reading its sentences)
+        return None
     path = [p.strip() for p in hit.title_path.split(">") if p.strip()]
     page = hit.title or (path[0] if path else "")
     section = path[-1] if len(path) > 1 else ""
@@ -264,19 +272,36 @@ def about_score(hit: Hit, subject: Subject) -> float:
     # a section of a page about something else ("Autopilot" in a Canvas page) counts half
     section_share = title_match(section, subject) * (1.0 if page_share else 0.5)
     titled = max(opening, SECTION * section_share)
-    strength = _definition(hit.text, subject) if _may_define(written, subject) else 0.0
-    if not strength and titled < TITLED:
+    return Titles(titled, max(page_share, section_share, 0.5))
+
+
+def about_score(hit: Hit, subject: Subject, titled: Titles | None = None) -> float:
+    """How much a passage is about the subject (0 when not at all).
+
+    A definition counts 2 at full strength (`definition_strength`) on a page or section
+    titled for the subject alone, less where the title names other things too, and half on a
+    page about something else (a Comprehend sentence on an OpenSearch solution page); then how
+    squarely its own section or its page is titled for it, the page's opening passage most (its
+    address may name the product: "Topic modeling" in the Comprehend guide). ``titled``: the
+    passage's `titles`, when already read.
+    """
+    parts = titled or titles(hit, subject)
+    if parts is None:
         return 0.0
-    aboutness = max(page_share, section_share, 0.5)
-    return 2.0 * strength * aboutness + titled
+    strength = _definition(hit.text, subject) if _may_define(hit.text.lower(), subject) else 0.0
+    if not strength and parts.titled < TITLED:
+        return 0.0
+    return 2.0 * strength * parts.aboutness + parts.titled
 
 
 __all__ = [
     "Subject",
+    "Titles",
     "about_score",
     "asked_subject",
     "defines",
     "definition_strength",
     "key_subject",
     "title_match",
+    "titles",
 ]

@@ -108,3 +108,15 @@ def test_a_study_guide_label_above_its_bullets_defines_the_entry():
         position=9,
     )
     assert about_score(entry, subject) >= 1.0
+
+
+def test_a_name_in_emphasis_still_opens_a_definition():
+    subject = key_subject("SageMaker Data Capture", {"sagemaker": 0.2, "data": 0.5}.get)
+    page = _hit(
+        "Capture data",
+        "You can enable a feature called *Data Capture*. *Data Capture* is commonly used to "
+        "record information for training, debugging, and monitoring.",
+        position=1,
+        path="Capture data > Overview",
+    )
+    assert about_score(page, subject) >= 2.0
