@@ -111,7 +111,8 @@ def test_a_study_guide_label_above_its_bullets_defines_the_entry():
 
 
 def test_a_name_in_emphasis_still_opens_a_definition():
-    subject = key_subject("SageMaker Data Capture", {"sagemaker": 0.2, "data": 0.5}.get)
+    rarity = {"sagemaker": 0.2, "data": 0.5}
+    subject = key_subject("SageMaker Data Capture", lambda word: rarity.get(word, 4.0))
     page = _hit(
         "Capture data",
         "You can enable a feature called *Data Capture*. *Data Capture* is commonly used to "
@@ -119,4 +120,4 @@ def test_a_name_in_emphasis_still_opens_a_definition():
         position=1,
         path="Capture data > Overview",
     )
-    assert about_score(page, subject) >= 2.0
+    assert about_score(page, subject) == 1.0  # a definition, on a page half titled for it
