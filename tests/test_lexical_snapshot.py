@@ -6,7 +6,9 @@ import sys
 import threading
 from dataclasses import dataclass, field
 
-from knowledge.lexical import LexicalIndex
+import numpy as np
+
+from knowledge.lexical import LexicalIndex, top_k
 
 
 @dataclass
@@ -84,3 +86,10 @@ def test_a_loaded_index_answers_like_the_one_that_was_built(tmp_path):
         "filler": built.size - 1,
         "absent": 0,
     }
+
+
+def test_top_k_takes_the_best_positive_scores_best_first():
+    scores = np.array([0.0, 2.0, 0.5, 2.0, 0.0, 3.0, -1.0], "float32")
+    assert top_k(scores, 3).tolist() == [5, 1, 3]  # a tie keeps store order
+    assert top_k(scores, 10).tolist() == [5, 1, 3, 2]  # never a zero or negative score
+    assert top_k(np.zeros(5, "float32"), 3).tolist() == []
