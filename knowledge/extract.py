@@ -101,8 +101,21 @@ class Shape:
     sides: list[str] = field(default_factory=list)  # compare: the things compared
     answer_type: str = ""  # which: "algorithm", "service", "metric" ...
     guide: bool = False  # the question asks what the study guide says ("... does the guide list")
+    quantity: bool = False  # the question asks how much / many / long: a number answers it
 
 
+_ASKS_QUANTITY = re.compile(
+    r"^\s*(?:how\s+(?:much|many|long|fast|large|big|often|far)\b|what\s+(?:percentage|"
+    r"percent|size|limit)\b|what\s+is\s+the\s+(?:maximum|minimum|max|min|limit)\b)",
+    re.I,
+)
+#: A sentence that states a quantity: a number, in digits or words.
+_QUANTITY = re.compile(
+    r"\d|\b(?:twice|double|half|once|one|two|three|four|five|six|seven|eight|nine|ten|"
+    r"hundreds?|thousands?|millions?|percent)\b",
+    re.I,
+)
+QUANTITY_BONUS = 0.1
 _ASKS_GUIDE = re.compile(r"\b(?:the|my|our|study)\s+guide(?:'s)?\b", re.I)
 _GUIDE_TERMS = frozenset(term_keys("guide guide's"))
 
@@ -113,10 +126,11 @@ def asks_guide(question: str) -> bool:
 
 
 def question_shape(question: str) -> Shape:
-    """Compare (with the things compared), which, define or other; and whether the question
-    asks what the study guide says."""
+    """Compare (with the things compared), which, define or other; whether the question
+    asks what the study guide says, and whether it asks for a quantity."""
     shape = _shape(question)
     shape.guide = asks_guide(question)
+    shape.quantity = bool(_ASKS_QUANTITY.search(question))
     return shape
 
 
@@ -235,6 +249,8 @@ def score_units(
                 and hits[unit.passage].metadata.get("position") == 0
             ):
                 score += 0.05  # a page's opening passage introduces its subject
+            if shape.quantity and _QUANTITY.search(unit.text):
+                score += QUANTITY_BONUS  # "how much ...?": "up to 90%", "1 MB per second"
         if extended is not None and _names_another(unit.text, names, extended):
             score *= 0.6  # "Ground Truth Plus" when the question asks about Ground Truth
         if shape.kind in ("define", "compare") and _INSTRUCTION.match(unit.text):
