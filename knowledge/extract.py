@@ -392,10 +392,10 @@ def select(units: Sequence[Sentence], shape: Shape) -> list[Sentence]:
         if unit not in chosen:
             chosen.append(unit)
     # Reading order (passages by rank); the guide's passage first when it was preferred;
-    # "which" and "define" questions open with the deciding sentence itself.
+    # "which", "define" and "how much" questions open with the deciding sentence itself.
     preferred = anchor.passage if anchor is not top[0] else -1
     chosen.sort(key=lambda u: (u.passage != preferred, u.passage, u.position))
-    if shape.kind in ("which", "define"):
+    if shape.kind in ("which", "define") or shape.quantity:
         chosen = [anchor, *(u for u in chosen if u is not anchor)]
     return _budget(chosen)
 

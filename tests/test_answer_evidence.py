@@ -352,3 +352,15 @@ def test_keywords_spread_over_one_domain_outvote_a_lone_keyword_of_another(bluep
         "What does SageMaker Autopilot do?", answer, weak, [weak], blueprint, keywords
     )
     assert tags[0].id == 3
+
+
+def test_how_much_opens_with_the_sentence_that_states_the_amount(generator):
+    savings = hit(
+        1,
+        "Managed spot training can save on training costs for your jobs. Managed spot "
+        "training can save up to 90% of training costs.",
+        title_path="Docs > Spot training",
+        objective="3.3",
+    )
+    answer = generator.answer("How much can managed spot training save?", [savings])
+    assert "90%" in answer.text.splitlines()[1]
