@@ -50,6 +50,7 @@ from knowledge.keywords import KeywordIndex
 from knowledge.llm import describe_llm_error, make_chat_model, message_text, prompt_messages
 from knowledge.passages import Sentence, mentions, split_passage, topic_of
 from knowledge.settings import Settings
+from knowledge.subject import asked_subject
 from knowledge.text import clean_inline
 from knowledge.types import Answer, Citation, DomainTag, Hit
 
@@ -561,7 +562,10 @@ class AnswerGenerator:
         previous = _previous_questions(request.history)
         weights = question_weights(question, request.stats, previous[-1] if previous else "")
         names = question_names(question)
-        focus = {t for name in names for t in term_keys(name)} & set(weights)
+        # "What is targeted sentiment in Amazon Comprehend?" is about targeted sentiment
+        asked = asked_subject(question)
+        named = [asked] if asked else names
+        focus = {t for name in named for t in term_keys(name)} & set(weights)
         score_units(units, hits, weights, shape, evidence.best_item, focus, names)
         chosen = select(units, shape) or _lead(units, evidence.best_item)
         if not chosen:

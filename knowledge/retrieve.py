@@ -165,6 +165,9 @@ def document_of(metadata: dict) -> str:
 
 #: BM25 hits on the asked subject alone that are read for a passage about it.
 ABOUT_POOL = 30
+#: The least `about_score` that makes a passage lead: a definition of X, or the opening of a
+#: page titled for X (a section merely titled for it does not outrank retrieval's choice).
+MIN_ABOUT = 1.0
 
 
 def put_first(top: list[str], candidate: str, k: int, keep: Sequence[str]) -> list[str]:
@@ -319,8 +322,10 @@ class Retriever:
         for most, cid, hit, parts, cosine in bounded:
             if most <= best_score:
                 break
+            if parts.most < MIN_ABOUT:
+                continue
             about = about_score(hit, subject, parts)
-            if about and about + cosine > best_score:
+            if about >= MIN_ABOUT and about + cosine > best_score:
                 best, best_score = cid, about + cosine
         return best
 
@@ -375,6 +380,7 @@ class Retriever:
         top = keep_first_choices(top, firsts, k, fused)
         guides = [c for c in top if by_id[c].metadata.get("source_role") == GUIDE]
         asked = asks_guide(query)  # "which ... does the guide list?": the guide's passage leads
+        guide = None
         if len(guides) < len(top) or asked:  # is the guide's best here?
             share = ASKED_GUIDE_MIN_SHARE if asked else GUIDE_MIN_SHARE
             guide = self._guide_passage(query, vector, domain, exam, share)
@@ -386,13 +392,16 @@ class Retriever:
                 top = keep_a_guide_passage(top, guide.id, k, firsts, guides)
             if guide is not None and asked and len(guides) < len(top):
                 top = put_first(top, guide.id, k, firsts)
-        # "what is X?": the passage about X leads; "X vs Y?": the passages about X and Y
+        # "what is X?": the passage about X leads; "X vs Y?": the passages about X and Y. It
+        # never displaces a retriever's first choice nor the guide's passage.
+        keep = firsts + ([guide.id] if guide is not None and guide.id in top else [])
         for subject in reversed(subjects):
-            candidates = [*ranked, *on_subject[subject]]
+            candidates = [*top, *ranked, *on_subject[subject]]  # the guide's passage too
             about = self._about_passage(subject, candidates, vector, by_id, vectors, exam)
             if about is not None:
                 fused.setdefault(about, 0.0)
-                top = put_first(top, about, k, firsts)
+                top = put_first(top, about, k, keep)
+                keep.append(about)
         for cid in top:
             if cid not in dense_score and cid in vectors:
                 dense_score[cid] = float(vectors[cid] @ vector)

@@ -51,6 +51,14 @@ _KINDS = wordset(
     "algorithm algorithms service feature features tool tools library framework container "
     "model models api sdk capability"
 )
+#: What follows "X is" in a definition: a kind of thing ("a fully managed service", "the ...",
+#: "one of ...", "used / designed for ...").
+_WHAT_IT_IS = re.compile(
+    r"\s*(?:(?:commonly|typically|often|mainly|primarily|generally|mostly)\s+)?"
+    r"(?:a|an|the|one\s+of|used|designed|ideal|intended|built|purpose-built|fully\s+managed"
+    r"|managed|serverless|open[- ]source|part\s+of|available\s+as)\b",
+    re.I,
+)
 _PARENTHESES = re.compile(r"\([^)]*\)")
 _ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.I)
 _VENDOR = frozenset({"amazon", "aws"})
@@ -141,8 +149,9 @@ def key_subject(subject: str, rarity: Callable[[str], float] | None = None) -> S
 
 
 def definition_strength(sentence: str, subject: Subject) -> float:
-    """How squarely a sentence defines the subject: 1 for "X is / are ...", 0.75 for "X
-    provides / helps / lets ..." or "X — ...", 0 when its own subject is not the subject's name
+    """How squarely a sentence defines the subject: 1 for "X is a / the / used for ..." and a
+    glossary entry ("X: ...", "X — ..."), 0.75 for "X provides / helps / lets ...", 0.5 for
+    other "X is ..." ("is available in ..."), 0 when its own subject is not the subject's name
     (maybe with a vendor or family prefix before it and a common noun after it: "The Amazon
     SageMaker Object2Vec algorithm is ..."), but a longer name ("Ground Truth Plus is ...") or a
     phrase about something else ("Models and data in a multi-model endpoint are ...")."""
@@ -159,12 +168,18 @@ def definition_strength(sentence: str, subject: Subject) -> float:
     if not named or not subject.named_by({t for w in words for t in term_keys(w)}):
         return 0.0
     after = words[named[-1] + 1 :]
-    if len(after) > 1 or any(w[:1].isupper() and w.lower() not in _KINDS for w in after):
-        return 0.0  # "Ground Truth Plus", "Feature Store feature groups"
+    if any(w.lower() not in _KINDS for w in after) or len(after) > 1:
+        return 0.0  # "Ground Truth Plus", "the Debugger report", "Feature Store feature groups"
     extra = [w for i, w in enumerate(words) if i not in named and w.lower() not in _FILLER]
     if len(extra) > MAX_EXTRA_WORDS:
         return 0.0
-    return 1.0 if found.group("verb").strip().lower() in ("is", "are") else 0.75
+    verb = found.group("verb").strip().lower()
+    if verb in ("is", "are"):  # "is a ..." defines; "is available ..." only says something
+        rest = sentence.strip()[found.end() :]
+        return 1.0 if _WHAT_IT_IS.match(rest) else 0.5
+    if verb in ("—", "–", ":"):  # a glossary entry: "**Asynchronous inference**: Queues ..."
+        return 1.0
+    return 0.75
 
 
 def defines(sentence: str, subject: Subject) -> bool:
@@ -195,10 +210,11 @@ def _address_words(source: str) -> str:
     return " ".join(re.split(r"[/_.-]+", path))
 
 
-def _definition(text: str, subject: Subject) -> float:
-    """The strongest definition of the subject in a text (`definition_strength`); a short
-    label naming it above a list of bullets describing it counts as one ("[**Neo**](url)" then
-    "- enables ...", as the study guide writes its entries)."""
+def _definition(text: str, subject: Subject) -> tuple[float, float]:
+    """The strongest definition of the subject in a text (`definition_strength`), and how
+    squarely its own label names the subject: a short label naming it above a list of bullets
+    describing it is a definition under its own heading ("[**Neo**](url)" then "- enables ...",
+    as the study guide writes its entries)."""
     lines = [line for line in text.splitlines() if line.strip()]
     best = 0.0
     for i, line in enumerate(lines):
@@ -211,14 +227,15 @@ def _definition(text: str, subject: Subject) -> float:
         label = len(plain.split()) <= MAX_SUBJECT_WORDS and not plain.endswith((".", "?", "!"))
         if label and not BULLET.match(line):
             below = lines[i + 1] if i + 1 < len(lines) else ""
-            if BULLET.match(below) and title_match(plain.rstrip(":"), subject) >= TITLED:
-                return 1.0
+            share = title_match(plain.rstrip(":"), subject)
+            if BULLET.match(below) and share >= TITLED:
+                return 1.0, share
             continue
         for sentence in SENTENCE_SPLIT.split(plain):
             best = max(best, definition_strength(sentence, subject))
             if best >= 1.0:
-                return best
-    return best
+                return best, 0.0
+    return best, 0.0
 
 
 _VERBS = (
@@ -249,6 +266,9 @@ class Titles:
 
     titled: float
     aboutness: float
+    #: the share of its page's (on its opening passage) or its section's title words that
+    #: name the subject: a passage with no definition must be titled at least half for it
+    share: float = 0.0
 
     @property
     def most(self) -> float:
@@ -272,7 +292,8 @@ def titles(hit: Hit, subject: Subject) -> Titles | None:
     # a section of a page about something else ("Autopilot" in a Canvas page) counts half
     section_share = title_match(section, subject) * (1.0 if page_share else 0.5)
     titled = max(opening, SECTION * section_share)
-    return Titles(titled, max(page_share, section_share, 0.5))
+    opened = page_share if opening else 0.0
+    return Titles(titled, max(page_share, section_share, 0.5), max(opened, section_share))
 
 
 def about_score(hit: Hit, subject: Subject, titled: Titles | None = None) -> float:
@@ -288,10 +309,12 @@ def about_score(hit: Hit, subject: Subject, titled: Titles | None = None) -> flo
     parts = titled or titles(hit, subject)
     if parts is None:
         return 0.0
-    strength = _definition(hit.text, subject) if _may_define(hit.text.lower(), subject) else 0.0
-    if not strength and parts.titled < TITLED:
+    strength, labelled = 0.0, 0.0
+    if _may_define(hit.text.lower(), subject):
+        strength, labelled = _definition(hit.text, subject)
+    if not strength and parts.share < TITLED:
         return 0.0
-    return 2.0 * strength * parts.aboutness + parts.titled
+    return 2.0 * strength * max(parts.aboutness, labelled) + parts.titled
 
 
 __all__ = [

@@ -364,3 +364,18 @@ def test_how_much_opens_with_the_sentence_that_states_the_amount(generator):
     )
     answer = generator.answer("How much can managed spot training save?", [savings])
     assert "90%" in answer.text.splitlines()[1]
+
+
+def test_what_is_x_in_a_product_is_answered_about_x_not_the_product(generator):
+    guide = hit(
+        1, "Amazon Fooly\n- reads written text aloud and finds sentiment in reviews\n", role="guide"
+    )
+    page = hit(
+        2,
+        "Targeted sentiment is a Fooly feature that finds the sentiment of each entity "
+        "named in a document.",
+        title_path="Docs > Targeted sentiment",
+        source="https://docs.example.com/fooly/targeted-sentiment.html",
+    )
+    answer = generator.answer("What is targeted sentiment in Amazon Fooly?", [guide, page])
+    assert answer.text.splitlines()[1].startswith("Targeted sentiment is a Fooly feature")

@@ -22,6 +22,7 @@ from knowledge.retrieve import (
     holds_share,
     keep_a_guide_passage,
     keep_first_choices,
+    put_first,
     word_weights,
 )
 from knowledge.settings import Settings
@@ -219,3 +220,10 @@ def test_a_guide_label_counts_more_than_a_word_said_in_passing():
     )
     assert guide_words(listing)["natural"] > guide_words(passing)["natural"]
     assert guide_words(listing)["blazingtext"] == 1
+
+
+def test_the_passage_about_x_leads_without_displacing_what_must_stay():
+    assert put_first(["a", "b", "c"], "b", 3, []) == ["b", "a", "c"]
+    assert put_first(["a", "b", "c"], "x", 3, ["c"]) == ["x", "a", "c"]  # "b" makes room
+    assert put_first(["a", "b"], "x", 3, []) == ["x", "a", "b"]
+    assert put_first(["a", "b"], "x", 2, ["a", "b"]) == ["a", "b"]  # nothing may go
