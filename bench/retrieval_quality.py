@@ -49,22 +49,11 @@ PER_SOURCE = 2
 
 
 def _hit(item, score: float, dense: float | None = None, lexical: float | None = None):
-    from knowledge.types import Hit
+    from knowledge.retrieve import as_hit
 
-    m = item.metadata
-    return Hit(
-        id=item.id,
-        text=item.text,
-        source=str(m.get("source", "")),
-        title=str(m.get("title", "")),
-        title_path=str(m.get("title_path", "")),
-        domain=int(m.get("domain", 0)),
-        objective=str(m.get("objective", "")),
-        score=score,
-        dense_score=dense,
-        lexical_score=lexical,
-        metadata=dict(m),
-    )
+    hit = as_hit(item, "mls-c01")
+    hit.score, hit.dense_score, hit.lexical_score = score, dense, lexical
+    return hit
 
 
 def _capped(hits):

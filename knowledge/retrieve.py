@@ -183,7 +183,8 @@ def put_first(top: list[str], candidate: str, k: int, keep: Sequence[str]) -> li
     return [candidate, *top]
 
 
-def _as_hit(item: StoredChunk, exam: str) -> Hit:
+def as_hit(item: StoredChunk, exam: str) -> Hit:
+    """A stored chunk as a search result, tagged for ``exam``, with no scores yet."""
     m = for_blueprint(item.metadata, exam)
     return Hit(
         id=item.id,
@@ -308,7 +309,7 @@ class Retriever:
             item = by_id.get(cid)
             if item is None:
                 continue
-            hit = _as_hit(item, exam)
+            hit = as_hit(item, exam)
             parts = titles(hit, subject)
             if parts is None:
                 continue
@@ -417,7 +418,7 @@ class Retriever:
         lexical_score: dict[str, float],
     ) -> Hit:
         """One result: the chunk with its tag for ``exam`` and its scores."""
-        hit = _as_hit(by_id[cid], exam)
+        hit = as_hit(by_id[cid], exam)
         hit.score = round(fused[cid], 6)
         hit.dense_score = dense_score.get(cid)
         hit.lexical_score = lexical_score.get(cid)
