@@ -129,7 +129,9 @@ def generate(
         pool = [
             q for q in keeper.kept if (q.format if is_arranged(q.format) else "plain") == family
         ]
-        some, capped = cap_per_source(pool, lambda q: q.source, lambda q: q.objective, page_share)
+        some, capped = cap_per_source(
+            pool, lambda q: q.source, lambda q: q.objective, page_share, lambda q: q.format
+        )
         kept += some
         if capped:
             stats.rejected["page_cap"] += capped

@@ -341,13 +341,15 @@ def cap_per_source(
     source: Callable[[T], str],
     group: Callable[[T], str],
     share: float = MAX_PAGE_SHARE,
+    kind: Callable[[T], str] | None = None,
 ) -> tuple[list[T], int]:
     """Keep at most ``share`` of the result from any one source; (kept, dropped).
 
     The cap is the largest n with n <= share × (what is kept); when fewer sources exist than
     1 / share, every source may supply an equal part instead (a handful of notes files is not
     cut down to nothing). Within a source, items of the ``group`` (objective) with the fewest
-    items overall go first, then the given order.
+    items overall go first, then the ``kind``s take turns (a page's "choose two" question is
+    not crowded out by its single-answer ones, which come first), then the given order.
     """
     by_source: dict[str, list[T]] = {}
     for item in items:
@@ -359,7 +361,15 @@ def cap_per_source(
     sizes_by_group = Counter(group(i) for i in items)
     kept_ids: set[int] = set()
     for members in by_source.values():
-        ranked = sorted(range(len(members)), key=lambda k: (sizes_by_group[group(members[k])], k))
+        turn: list[int] = []
+        seen: Counter = Counter()
+        for member in members:
+            key = kind(member) if kind is not None else ""
+            turn.append(seen[key])
+            seen[key] += 1
+        ranked = sorted(
+            range(len(members)), key=lambda k: (sizes_by_group[group(members[k])], turn[k], k)
+        )
         kept_ids.update(id(members[k]) for k in ranked[:cap])
     kept = [i for i in items if id(i) in kept_ids]
     return kept, len(items) - len(kept)

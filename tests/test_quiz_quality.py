@@ -337,6 +337,20 @@ def test_page_cap_keeps_every_source_under_its_share():
     assert len(kept) == 50 and dropped == 0
 
 
+def test_a_pages_choose_two_question_is_not_crowded_out_by_its_single_answers():
+    """A page's single-answer questions come first; under the cap its "choose two" still
+    gets a turn (the full material gave 1 "choose two" in 137 questions before)."""
+    page = [(f"single{i}", "busy.md", "2.1", "single") for i in range(8)]
+    page += [(f"multi{i}", "busy.md", "2.1", "multi") for i in range(2)]
+    others = [(f"q{n}", f"page{n}.md", "1.1", "single") for n in range(60)]
+    kept, _ = cap_per_source(
+        page + others, lambda x: x[1], lambda x: x[2], share=0.05, kind=lambda x: x[3]
+    )
+    from_page = [x[0] for x in kept if x[1] == "busy.md"]
+    assert len(from_page) < len(page) and "multi0" in from_page and "single0" in from_page
+    assert "multi1" not in from_page or "single1" in from_page  # turns, in order within a kind
+
+
 def test_generate_applies_the_page_cap(notes_settings):
     from knowledge.store import KnowledgeStore
 
