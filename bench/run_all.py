@@ -4,10 +4,10 @@ Runs, each as its own process on its own fresh data dir:
   tagging.py, embedding_dtype.py, ingest.py (300 pages), retrieval_quality.py (default chunk
   size), retrieval.py (10k and 100k chunks).
 Not included (slow; run them by hand, in the background): `ingest.py --full`,
-`retrieval_quality.py --chunk-tokens 128,200,256`, and `answers.py` / `coverage_calibration.py` /
-`quiz_formats.py` (their full store, bench/answer_stores.py, takes ~15-20 min to build once). The first run of
-retrieval_quality.py or retrieval.py builds the cached evaluation store
-/tmp/studybot-bench-200 (~15-25 min on 2 cores); later runs reuse it.
+`retrieval_quality.py --chunk-tokens 128,200,256`, and `answers.py` / `coverage_calibration.py`
+/ `quiz_formats.py` (their full store, bench/answer_stores.py, takes ~15-20 min to build
+once). The first run of retrieval_quality.py or retrieval.py builds the cached evaluation
+store /tmp/studybot-bench-200 (~15-25 min on 2 cores); later runs reuse it.
 
 Run:
     .venv/bin/python bench/run_all.py [--only tagging,retrieval] [--skip ingest]
