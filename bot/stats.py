@@ -350,6 +350,7 @@ class ChannelStats:
     top_learners: list[LearnerFigure]
     target: float = TARGET_ACCURACY
     feedback: FeedbackFigure = field(default_factory=FeedbackFigure)
+    exam: str = ""  # the exam these answers are for, as people write it ("MLS-C01")
 
     @property
     def accuracy(self) -> float | None:
@@ -362,6 +363,7 @@ class ChannelStats:
     def to_dict(self) -> dict[str, Any]:
         return {
             "channel_id": self.channel_id,
+            "exam": self.exam,
             "period": self.period,
             "since": self.since.isoformat() if self.since else None,
             "now": self.now.isoformat(),
@@ -447,6 +449,7 @@ class LearnerProgress:
     readiness: Readiness
     focus: Focus | None
     target: float = TARGET_ACCURACY
+    exam: str = ""  # the exam this progress is for, as people write it ("MLS-C01")
 
     @property
     def accuracy(self) -> float | None:
@@ -459,6 +462,7 @@ class LearnerProgress:
     def to_dict(self) -> dict[str, Any]:
         return {
             "user_id": self.user_id,
+            "exam": self.exam,
             "now": self.now.isoformat(),
             "answers": self.answers,
             "correct": self.correct,
@@ -745,6 +749,7 @@ class StudyStats:
             weakest=_focus(domains, objectives, self.blueprint),
             top_learners=[LearnerFigure(u, int(n), int(c or 0)) for u, n, c in top],
             feedback=_feedback_figure(list(feedback_rows)),
+            exam=self.blueprint.id.upper(),
         )
 
     # -- one learner
@@ -796,6 +801,7 @@ class StudyStats:
             streak_days=streak,
             readiness=readiness(domains, self.blueprint),
             focus=_focus(domains, objectives, self.blueprint),
+            exam=self.blueprint.id.upper(),
         )
 
     # -- the lead's CSV

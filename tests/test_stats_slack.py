@@ -445,3 +445,19 @@ def test_manifest_has_the_scopes_stats_needs():
     manifest = (Path(__file__).resolve().parents[1] / "slack" / "manifest.yml").read_text()
     for scope in ("users:read", "im:write", "files:write", "commands"):
         assert f"- {scope}" in manifest
+
+
+def test_stats_and_progress_headers_name_the_exam(tmp_path):
+    """A channel studying for another exam must see which exam the figures are for."""
+    records = Records.from_url(f"sqlite:///{tmp_path / 'h.db'}", clock=lambda: NOW)
+    records.upgrade()
+    seed(records)
+    stats = StudyStats(records, BP)
+    channel = blocks_to_dicts(channel_stats_blocks(stats.channel_stats("C1", "30d")))
+    progress = stats.learner_progress("U1")
+    mine = blocks_to_dicts(learner_progress_blocks(progress))
+    code = BP.id.upper()
+    assert channel[0]["type"] == "header" and code in channel[0]["text"]["text"]
+    assert mine[0]["type"] == "header" and code in mine[0]["text"]["text"]
+    assert progress.to_dict()["exam"] == code
+    records.close()

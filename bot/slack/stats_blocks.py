@@ -105,8 +105,9 @@ def channel_stats_blocks(
     stats: ChannelStats, *, chart_note: str | None = None, command: str = "/study"
 ) -> list[Block]:
     """The summary a lead sees (ephemeral): key figures, domains, trend, daily, focus, top."""
+    title = " · ".join(p for p in ("📊 Study stats", stats.exam, stats.period_label) if p)
     header = [
-        header_block(f"📊 Study stats · {stats.period_label}"),
+        header_block(title),
         SectionBlock(text=MarkdownTextObject(text=f"Channel <#{stats.channel_id}>")),
         _fields(
             [
@@ -207,7 +208,8 @@ def readiness_text(r: Readiness) -> str:
 
 def learner_progress_blocks(progress: LearnerProgress, *, heading: bool = True) -> list[Block]:
     """`/study me` and the top of the App Home."""
-    header: list[Block] = [header_block("📈 Your study progress")] if heading else []
+    title = " · ".join(p for p in ("📈 Your study progress", progress.exam) if p)
+    header: list[Block] = [header_block(title)] if heading else []
     header.append(
         _fields(
             [
