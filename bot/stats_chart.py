@@ -27,7 +27,8 @@ def render_stats_chart(stats: ChannelStats, *, title: str | None = None) -> byte
     FigureCanvasAgg(fig)
     # fixed margins: matplotlib's constrained layout would cost ~40 % of the rendering time
     fig.subplots_adjust(left=0.135, right=0.935, top=0.86, bottom=0.17, wspace=0.42)
-    fig.suptitle(title or f"Study stats · {stats.period_label}", fontsize=12, fontweight="bold")
+    default = " · ".join(p for p in ("Study stats", stats.exam, stats.period_label) if p)
+    fig.suptitle(title or default, fontsize=12, fontweight="bold")
     left, right = fig.subplots(1, 2, width_ratios=[1.1, 1])
     _accuracy_by_domain(left, stats)
     _weekly_activity(right, stats)

@@ -201,7 +201,13 @@ def _stats_work(
     respond_to(respond, req.request_id, text=channel_stats_text(figures), blocks=blocks)
     from bot.stats_chart import render_stats_chart  # matplotlib: loaded on first use
 
-    title = f"Study stats · {_channel_label(client, req.channel_id)} · {figures.period_label}"
+    parts = (
+        "Study stats",
+        figures.exam,
+        _channel_label(client, req.channel_id),
+        figures.period_label,
+    )
+    title = " · ".join(p for p in parts if p)
     if not _send_chart(client, settings, req, render_stats_chart(figures, title=title), period):
         respond_to(respond, req.request_id, text=CHART_FAILED)
 
