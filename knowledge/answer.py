@@ -177,12 +177,8 @@ def _best_objective(votes: np.ndarray, ids: Sequence[str], blueprint: Blueprint)
     for objective, vote in zip(objectives, votes, strict=True):
         by_domain[objective.domain_id] = by_domain.get(objective.domain_id, 0.0) + float(vote)
     domain = max(by_domain, key=lambda d: by_domain[d])  # ties: blueprint order
-    inside = [
-        (float(v), -n)
-        for n, (o, v) in enumerate(zip(objectives, votes, strict=True))
-        if o.domain_id == domain
-    ]
-    return objectives[-max(inside)[1]]
+    inside = [n for n, o in enumerate(objectives) if o.domain_id == domain]
+    return objectives[max(inside, key=lambda n: (float(votes[n]), -n))]
 
 
 def closest_topics(

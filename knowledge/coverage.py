@@ -103,7 +103,8 @@ def has_term(term: str, terms: set[str]) -> bool:
     )
 
 
-def _idf(df: int, size: int) -> float:
+def idf(df: int, size: int) -> float:
+    """BM25's inverse document frequency of a term found in ``df`` of ``size`` passages."""
     return math.log(1 + (size - df + 0.5) / (df + 0.5))
 
 
@@ -113,7 +114,7 @@ def term_weights(question: str, stats: TermStats | None) -> dict[str, float]:
     raw = {w: stem_word(w) for w in _WORD.findall(question.lower()) if stem_word(w) in stems}
     if stats is not None and stats.size:
         df = stats.document_frequencies(raw)
-        rarity = {w: _idf(df.get(w, 0), stats.size) for w in raw}
+        rarity = {w: idf(df.get(w, 0), stats.size) for w in raw}
     else:  # no store statistics (hand-made hits): every term is equally rare
         rarity = dict.fromkeys(raw, 1.0)
     named = {w for name in question_names(question) for w in _WORD.findall(name.lower())}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 import threading
 from collections import Counter
@@ -12,12 +11,20 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from knowledge.blueprint import load_blueprint
+from knowledge.coverage import idf
 from knowledge.embeddings import make_embeddings, model_id_of
 from knowledge.extract import asks_guide, question_shape
 from knowledge.lexical import LexicalIndex, tokenize
 from knowledge.settings import Settings
 from knowledge.store import KnowledgeStore, StoredChunk
-from knowledge.subject import Subject, about_score, asked_subject, key_subject, titles
+from knowledge.subject import (
+    MAX_SUBJECT_WORDS,
+    Subject,
+    about_score,
+    asked_subject,
+    key_subject,
+    titles,
+)
 from knowledge.tags import domain_filter, for_blueprint, read_tag
 from knowledge.text import stem_word
 from knowledge.types import Hit
@@ -100,9 +107,9 @@ def word_weights(query: str, stats: LexicalIndex) -> dict[str, float]:
     tokens = [t for t in dict.fromkeys(tokenize(query)) if len(t) > 1 and t not in _NOT_DECIDING]
     size = max(stats.size, 1)
     df = stats.document_frequencies(tokens)
-    idf = {t: math.log(1 + (size - df[t] + 0.5) / (df[t] + 0.5)) for t in tokens}
-    top = max(idf.values(), default=0.0)
-    return {t: w for t, w in idf.items() if w >= KEY_WORD_SHARE * top}
+    rarity = {t: idf(df[t], size) for t in tokens}
+    top = max(rarity.values(), default=0.0)
+    return {t: w for t, w in rarity.items() if w >= KEY_WORD_SHARE * top}
 
 
 def holds_share(weights: dict[str, float], words: Collection[str]) -> float:
@@ -142,10 +149,17 @@ def keep_a_guide_passage(
     weaker = [c for c in guides if c in top and c not in keep]
     if weaker:
         return [candidate if c == weaker[-1] else c for c in top]
+    room = _make_room(top, k, keep)
+    return top if room is None else [*room, candidate]
+
+
+def _make_room(top: list[str], k: int, keep: Sequence[str]) -> list[str] | None:
+    """``top`` with a free slot: as it is when it holds fewer than k, else without its weakest
+    passage that is not in ``keep``; None when every passage must stay."""
     if len(top) < k:
-        return [*top, candidate]
+        return top
     drop = next((c for c in reversed(top) if c not in keep), None)
-    return top if drop is None else [c for c in top if c != drop] + [candidate]
+    return None if drop is None else [c for c in top if c != drop]
 
 
 #: Heading levels that, with the source, make one "document" for the per-source cap.
@@ -175,12 +189,8 @@ def put_first(top: list[str], candidate: str, k: int, keep: Sequence[str]) -> li
     that is no retriever's first choice (``keep``)."""
     if candidate in top:
         return [candidate, *(c for c in top if c != candidate)]
-    if len(top) >= k:
-        drop = next((c for c in reversed(top) if c not in keep), None)
-        if drop is None:
-            return top
-        top = [c for c in top if c != drop]
-    return [candidate, *top]
+    room = _make_room(top, k, keep)
+    return top if room is None else [candidate, *room]
 
 
 def as_hit(item: StoredChunk, exam: str) -> Hit:
@@ -275,22 +285,20 @@ class Retriever:
         return best
 
     def subjects_of(self, query: str) -> list[Subject]:
-        """What a query asks about: X in "what is X?", X and Y in "X vs Y?" (none otherwise)."""
+        """What a query asks about: X in "what is X?", X and Y in "X vs Y?" (none otherwise),
+        each with its key words weighed by their rarity in the store."""
         asked = asked_subject(query)
         sides = [asked] if asked else question_shape(query).sides
-        found = [self.subject_of(side) for side in sides if len(side.split()) <= 6]
-        return [s for s in found if s is not None]
-
-    def subject_of(self, asked: str) -> Subject | None:
-        """A subject's key words, weighed by their rarity in the store."""
         size = max(self.lexical.size, 1)
 
         def rarity(word: str) -> float:
-            tokens = tokenize(word) or [word]
-            df = self.lexical.document_frequencies(tokens[:1])[tokens[0]]
-            return math.log(1 + (size - df + 0.5) / (df + 0.5))
+            token = (tokenize(word) or [word])[0]
+            return idf(self.lexical.document_frequencies([token])[token], size)
 
-        return key_subject(asked, rarity)
+        found = [
+            key_subject(side, rarity) for side in sides if len(side.split()) <= MAX_SUBJECT_WORDS
+        ]
+        return [s for s in found if s is not None]
 
     def _about_passage(
         self,

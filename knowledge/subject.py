@@ -45,7 +45,8 @@ SECTION = 0.8
 #: Words that make a sentence's subject a phrase about something else.
 _LINKING = re.compile(r"\b(?:in|of|for|with|and|or|on|to|from|by|when|if|after|before)\b", re.I)
 #: Words before a name that do not change what it names.
-_FILLER = frozenset({"the", "a", "an", "amazon", "aws"})
+_VENDOR = frozenset({"amazon", "aws"})
+_FILLER = _VENDOR | {"the", "a", "an"}
 #: Common nouns that may follow a name and still name it ("the Object2Vec Algorithm").
 _KINDS = wordset(
     "algorithm algorithms service feature features tool tools library framework container "
@@ -61,7 +62,6 @@ _WHAT_IT_IS = re.compile(
 )
 _PARENTHESES = re.compile(r"\([^)]*\)")
 _ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.I)
-_VENDOR = frozenset({"amazon", "aws"})
 _ASKED = [
     re.compile(r"^\s*what\s+(?:does|do)\s+(?P<x>.+?)\s+do\b", re.I),
     # "What does SageMaker Data Capture record?": what X does, by its one verb
@@ -83,11 +83,15 @@ _NOT_A_SUBJECT = re.compile(
     r"how many|how much|it|this|that|these|those|they|there|guide|guide's|i|we|you)\b",
     re.I,
 )
+#: The words that follow a thing's name when a sentence says what it is or does.
+_VERBS = (
+    r"(?:is|are|helps?|provides?|makes?|lets|enables?|allows?|gives?|offers?|generalizes|"
+    r"automatically|automates|simplifies|detects|extracts|can\s+help)"
+)
 #: A defining sentence: a short subject, then defining words or a dash / colon.
 _DEFINITION = re.compile(
     rf"^(?P<head>(?:[\w'().+/-]+\s+){{0,{MAX_SUBJECT_WORDS + MAX_EXTRA_WORDS - 1}}}?[\w'().+/-]+)"
-    r"(?P<verb>\s*[—–]\s*|:\s|\s+(?:is|are|helps?|provides?|makes?|lets|enables?|allows?|gives?|offers?|"
-    r"generalizes|automatically|automates|simplifies|detects|extracts|can\s+help)\b)",
+    rf"(?P<verb>\s*[—–]\s*|:\s|\s+{_VERBS}\b)",
     re.I,
 )
 
@@ -182,11 +186,6 @@ def definition_strength(sentence: str, subject: Subject) -> float:
     return 0.75
 
 
-def defines(sentence: str, subject: Subject) -> bool:
-    """Whether a sentence defines the subject (see `definition_strength`)."""
-    return definition_strength(sentence, subject) > 0
-
-
 @lru_cache(maxsize=8192)  # a page's title, read for each of its passages
 def _title_terms(title: str) -> frozenset[str]:
     return frozenset(t for t in term_keys(title) if t not in _VENDOR)
@@ -236,12 +235,6 @@ def _definition(text: str, subject: Subject) -> tuple[float, float]:
             if best >= 1.0:
                 return best, 0.0
     return best, 0.0
-
-
-_VERBS = (
-    r"(?:is|are|helps?|provides?|makes?|lets|enables?|allows?|gives?|offers?|generalizes|"
-    r"automatically|automates|simplifies|detects|extracts|can)"
-)
 
 
 @lru_cache(maxsize=256)
@@ -322,7 +315,6 @@ __all__ = [
     "Titles",
     "about_score",
     "asked_subject",
-    "defines",
     "definition_strength",
     "key_subject",
     "title_match",
